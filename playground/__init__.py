@@ -1,0 +1,98 @@
+"""The Flask-SocketIO playground: the app factory and the one `SocketIO` object.
+
+`socketio` lives at module level so that `events` can register handlers on
+it with decorators; `create_app` binds it to each new app with `init_app`.
+Nothing here monkey-patches: that is `app.py`'s job, so the tests import
+this package unpatched.
+"""
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from . import config
+from .clients import Clients
+from .feed import NumberFeed
+
+socketio = SocketIO()
+
+# Imported after `socketio` exists and before any `init_app`: the decorators in
+# `events` register on `socketio.handlers`, which every `init_app` replays.
+from . import events, views  # noqa: E402, F401
+
+log = logging.getLogger(__name__)
+
+# templates/ and static/ sit beside app.py, one level above this package.
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@dataclass
+class PlaygroundState:
+    """What the handlers share within one app: its clients, its feed, its queue's name."""
+
+    clients: Clients
+    feed: NumberFeed
+    message_queue: str
+
+
+def create_app(test_config=None):
+    """Build the app: defaults, then the environment, then `test_config` on top."""
+    app = Flask(__name__, root_path=PROJECT_ROOT, static_folder="static", template_folder="templates")
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.update(config.from_environment())
+    if test_config is not None:
+        app.config.update(test_config)
+
+    logging.basicConfig(format=LOG_FORMAT)
+    logging.getLogger().setLevel(app.config["LOG_LEVEL"])
+
+    if not app.config["SECRET_KEY"]:
+        # A random key works for one process; sessions will not survive a restart
+        # nor be shared by several processes, hence the warning.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        log.warning("SECRET_KEY is not set; using a random key for this process")
+
+    queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    socketio.init_app(
+        app,
+        async_mode="gevent",
+        message_queue=queue,
+        cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"],
+        max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
+        # The handlers keep their state in `Clients`, not in the Flask session,
+        # so Flask-SocketIO need not copy a session for every connection.
+        manage_session=False,
+        logger=False,
+        engineio_logger=False,
+    )
+
+    app.extensions["playground"] = PlaygroundState(
+        clients=Clients(),
+        feed=NumberFeed(socketio, config.NAMESPACE, app.config["FEED_INTERVAL"]),
+        message_queue=_redact(queue) if queue else "in-process",
+    )
+
+    app.register_blueprint(views.bp)
+    log.info(
+        "playground ready async_mode=%s message_queue=%s feed_interval=%s",
+        socketio.async_mode,
+        app.extensions["playground"].message_queue,
+        app.config["FEED_INTERVAL"],
+    )
+    return app
+
+
+def _redact(url):
+    """Hide the password of a queue URL before it is logged or shown in /healthz."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url

@@ -1,0 +1,72 @@
+"""Settings: the defaults, and how each is read from the environment.
+
+Every setting the README documents lives here and nowhere else, so the
+README's configuration table and this module can be checked against each
+other at a glance.
+"""
+
+import os
+
+#: The namespace every playground event lives in, as in the tutorial.
+NAMESPACE = "/test"
+
+DEFAULTS = {
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
+    "SECRET_KEY": None,
+    # Seconds between two numbers of the feed; 0 turns the feed off.
+    "FEED_INTERVAL": 1.0,
+    # Longest `data` (in characters) an event may carry.
+    "MAX_MESSAGE_LENGTH": 1000,
+    # Largest packet the transport accepts (bytes). Anything bigger closes
+    # the connection, so MAX_MESSAGE_LENGTH must stay well below it.
+    "MAX_HTTP_BUFFER_SIZE": 64 * 1024,
+    # None means same origin only; "*" means any; else a list of origins.
+    "CORS_ALLOWED_ORIGINS": None,
+    "SOCKETIO_MESSAGE_QUEUE": None,
+    "LOG_LEVEL": "INFO",
+}
+
+
+def _origins(value):
+    """Parse CORS_ALLOWED_ORIGINS: empty is same-origin, `*` is any, else a comma list."""
+    value = value.strip()
+    if not value:
+        return None
+    if value == "*":
+        return "*"
+    return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+
+# How to turn each environment variable's text into its setting.
+_PARSERS = {
+    "HOST": str,
+    "PORT": int,
+    "SECRET_KEY": str,
+    "FEED_INTERVAL": float,
+    "MAX_MESSAGE_LENGTH": int,
+    "MAX_HTTP_BUFFER_SIZE": int,
+    "CORS_ALLOWED_ORIGINS": _origins,
+    "SOCKETIO_MESSAGE_QUEUE": str,
+    "LOG_LEVEL": str.upper,
+}
+
+
+def from_environment(environ=None):
+    """Return the settings that the environment sets, parsed, leaving out the unset ones.
+
+    `REDIS_URL` is accepted as the conventional spelling of the message
+    queue when `SOCKETIO_MESSAGE_QUEUE` itself is not set.
+    """
+    environ = os.environ if environ is None else environ
+    settings = {}
+    for name, parse in _PARSERS.items():
+        text = environ.get(name, "")
+        if text.strip():
+            try:
+                settings[name] = parse(text)
+            except ValueError as exc:
+                raise ValueError(f"{name}={text!r} is not valid: {exc}") from None
+    if "SOCKETIO_MESSAGE_QUEUE" not in settings and environ.get("REDIS_URL", "").strip():
+        settings["SOCKETIO_MESSAGE_QUEUE"] = environ["REDIS_URL"].strip()
+    return settings

@@ -1,0 +1,195 @@
+"""Socket.IO event handlers of the `/test` namespace: the contract in the README, one handler per event.
+
+Each handler validates its payload first (see `validation`), answers, and
+returns the acknowledgement the client gets when it asked for one. Bad input
+and unexpected exceptions both end in `on_handler_error`, so no handler needs
+its own try/except.
+"""
+
+import logging
+
+from flask import current_app, request
+from flask_socketio import close_room, emit, join_room, leave_room, rooms, send
+
+from . import socketio, validation
+from .config import NAMESPACE
+from .validation import BadInput
+
+log = logging.getLogger(__name__)
+
+
+def _state():
+    """The per-app playground state (clients, feed) that `create_app` set up."""
+    return current_app.extensions["playground"]
+
+
+def _max_length():
+    """The configured limit on message text, in characters."""
+    return current_app.config["MAX_MESSAGE_LENGTH"]
+
+
+def _respond(data, **emit_options):
+    """Emit `my response` with `data` and the sender's new count; return the success ack."""
+    count = _state().clients.bump(request.sid)
+    emit("my response", {"data": data, "count": count}, **emit_options)
+    return {"ok": True, "count": count}
+
+
+def _room_list():
+    """The rooms the sender is in, without the private room named after its own sid."""
+    return sorted(room for room in rooms() if room != request.sid)
+
+
+def _announce_presence(event, sid, **emit_options):
+    """Tell clients how many are connected after `sid` connected or disconnected."""
+    payload = {"event": event, "sid": sid, "clients": len(_state().clients)}
+    socketio.emit("presence", payload, namespace=NAMESPACE, **emit_options)
+
+
+def _transport(sid):
+    """The transport (`websocket` or `polling`) that `sid` is on right now."""
+    server = socketio.server
+    try:
+        return server.eio.transport(server.manager.eio_sid_from_sid(sid, NAMESPACE))
+    except KeyError:
+        return "unknown"
+
+
+@socketio.on("connect", namespace=NAMESPACE)
+def connect(auth=None):
+    """Greet the new client, start the feed if it is the first, and tell everyone."""
+    state = _state()
+    state.clients.add(request.sid)
+    state.feed.start_once()
+    log.info(
+        "connect sid=%s addr=%s transport=%s",
+        request.sid,
+        request.remote_addr,
+        _transport(request.sid),
+    )
+    emit("my response", {"data": "Connected", "count": 0})
+    _announce_presence("connect", request.sid)
+
+
+@socketio.on("disconnect", namespace=NAMESPACE)
+def disconnect(reason=None):
+    """Log why the client left and tell the ones that remain."""
+    _state().clients.remove(request.sid)
+    log.info("disconnect sid=%s reason=%s", request.sid, reason)
+    _announce_presence("disconnect", request.sid, skip_sid=request.sid)
+
+
+@socketio.on("my event", namespace=NAMESPACE)
+def my_event(message):
+    """Echo: answer the sender only."""
+    data = validation.text(message, "data", _max_length())
+    return _respond(data)
+
+
+@socketio.on("my broadcast event", namespace=NAMESPACE)
+def my_broadcast_event(message):
+    """Broadcast: answer every client of the namespace, the sender included."""
+    data = validation.text(message, "data", _max_length())
+    return _respond(data, broadcast=True)
+
+
+@socketio.on("join", namespace=NAMESPACE)
+def join(message):
+    """Join a room and tell the sender which rooms it is in now."""
+    join_room(validation.room(message))
+    current = _room_list()
+    return {**_respond("In rooms: " + ", ".join(current)), "rooms": current}
+
+
+@socketio.on("leave", namespace=NAMESPACE)
+def leave(message):
+    """Leave a room and tell the sender which rooms it is in now."""
+    leave_room(validation.room(message))
+    current = _room_list()
+    return {**_respond("In rooms: " + ", ".join(current) if current else "In no room"), "rooms": current}
+
+
+@socketio.on("close room", namespace=NAMESPACE)
+def on_close_room(message):
+    """Warn the room's members, then close the room (everyone leaves it)."""
+    room = validation.room(message)
+    ack = _respond(f"Room {room} is closing.", to=room)
+    close_room(room)
+    return ack
+
+
+@socketio.on("my room event", namespace=NAMESPACE)
+def my_room_event(message):
+    """Send the data to every member of the room; the sender gets it only if it is one."""
+    room = validation.room(message)
+    data = validation.text(message, "data", _max_length())
+    return _respond(data, to=room)
+
+
+@socketio.on("disconnect request", namespace=NAMESPACE)
+def disconnect_request(message=None):
+    """Say goodbye, then disconnect the sender from the server side."""
+    validation.nothing(message)
+    ack = _respond("Disconnected!")
+    # Disconnect from a new task, so this handler's ack is queued before
+    # the disconnect packet and a client that asked for one gets it.
+    socketio.start_background_task(socketio.server.disconnect, request.sid, namespace=NAMESPACE)
+    return ack
+
+
+@socketio.on("my ping", namespace=NAMESPACE)
+def my_ping(message=None):
+    """Answer at once, so the page can time the round trip."""
+    validation.nothing(message)
+    emit("my pong")
+    return {"ok": True}
+
+
+@socketio.on("message", namespace=NAMESPACE)
+def message(text):
+    """`socket.send(text)`: send the text back to the sender with `send()`."""
+    send(validation.plain_text(text, _max_length()))
+    return {"ok": True}
+
+
+@socketio.on("json", namespace=NAMESPACE)
+def json(obj):
+    """`socket.send(object)`: send the object back with `send(..., json=True)`."""
+    send(validation.json_object(obj, _max_length()), json=True)
+    return {"ok": True}
+
+
+@socketio.on("*", namespace=NAMESPACE)
+def unknown_event(event, *args):
+    """Any event outside the contract: tell the sender it is not one, rather than stay silent."""
+    raise BadInput(f"unknown event {event!r}")
+
+
+def _never_entered(exc):
+    """Whether `exc` is the TypeError of calling a handler with the wrong number of arguments.
+
+    Such an error is raised in Flask-SocketIO's frame, before the handler's
+    own first line runs, so its traceback has no frame below the caller.
+    """
+    return isinstance(exc, TypeError) and exc.__traceback__ is not None and exc.__traceback__.tb_next is None
+
+
+@socketio.on_error(NAMESPACE)
+def on_handler_error(exc):
+    """Turn any handler's exception into one log line, a `my error` to the sender and a failed ack."""
+    event = request.event["message"]
+    if event == "*" and request.event["args"]:
+        event = request.event["args"][0]
+    if isinstance(exc, BadInput) or _never_entered(exc):
+        error = str(exc) if isinstance(exc, BadInput) else _arity_error()
+        log.warning("bad input event=%r sid=%s: %s", event, request.sid, error)
+    else:
+        error = "internal error"
+        log.error("handler failed event=%r sid=%s: %s: %s", event, request.sid, type(exc).__name__, exc)
+    emit("my error", {"event": event, "error": error})
+    return {"ok": False, "error": error}
+
+
+def _arity_error():
+    """The message for an event sent with more arguments than its one payload."""
+    return f"this event takes one payload, got {len(request.event['args'])} arguments"

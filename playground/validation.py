@@ -1,0 +1,94 @@
+"""Checks for what clients send: every payload passes through one of these.
+
+A check either returns the clean value or raises `BadInput` with a message
+written for the person at the other end; the error handler in `events`
+turns that into a `my error` event and a failed ack.
+"""
+
+import json
+import unicodedata
+
+#: Longest room name, in characters.
+MAX_ROOM_LENGTH = 64
+
+
+class BadInput(ValueError):
+    """A payload that breaks the contract; its message is shown to the sender."""
+
+
+def _field(message, name):
+    """Return `message[name]`, insisting that `message` is an object that has it."""
+    if not isinstance(message, dict):
+        raise BadInput(f"expected an object with a '{name}' field, got {_kind(message)}")
+    if name not in message:
+        raise BadInput(f"missing field '{name}'")
+    return message[name]
+
+
+def text(message, name, max_length):
+    """Return the string field `name` of `message`, at most `max_length` characters long."""
+    value = _field(message, name)
+    if not isinstance(value, str):
+        raise BadInput(f"'{name}' must be a string, got {_kind(value)}")
+    if len(value) > max_length:
+        raise BadInput(f"'{name}' is {len(value)} characters long; the limit is {max_length}")
+    return value
+
+
+def room(message):
+    """Return the room name of `message`: 1 to 64 characters, none of them a control character."""
+    value = _field(message, "room")
+    if not isinstance(value, str):
+        raise BadInput(f"'room' must be a string, got {_kind(value)}")
+    if not value.strip():
+        raise BadInput("'room' must not be empty")
+    if len(value) > MAX_ROOM_LENGTH:
+        raise BadInput(f"'room' is {len(value)} characters long; the limit is {MAX_ROOM_LENGTH}")
+    if any(unicodedata.category(char) == "Cc" for char in value):
+        raise BadInput("'room' must not contain control characters")
+    return value
+
+
+def plain_text(value, max_length):
+    """Return `value` if it is a string of at most `max_length` characters (the `message` event)."""
+    if not isinstance(value, str):
+        raise BadInput(f"expected a string, got {_kind(value)} (objects go in the 'json' event)")
+    if len(value) > max_length:
+        raise BadInput(f"the message is {len(value)} characters long; the limit is {max_length}")
+    return value
+
+
+def json_object(value, max_length):
+    """Return `value` if it is a JSON object whose encoding is at most `max_length` characters."""
+    if not isinstance(value, dict):
+        raise BadInput(f"expected a JSON object, got {_kind(value)}")
+    try:
+        size = len(json.dumps(value, separators=(",", ":")))
+    except (TypeError, ValueError):
+        raise BadInput("the object holds values that are not JSON (binary data?)") from None
+    if size > max_length:
+        raise BadInput(f"the object is {size} characters as JSON; the limit is {max_length}")
+    return value
+
+
+def nothing(message):
+    """Accept events that take no payload; an empty object is tolerated too."""
+    if message not in (None, {}):
+        raise BadInput(f"this event takes no payload, got {_kind(message)}")
+
+
+# JSON's names for the Python types a payload decodes to; bool before int, as bool is an int.
+_KINDS = (
+    (type(None), "nothing"),
+    (bool, "a boolean"),
+    ((int, float), "a number"),
+    (str, "a string"),
+    ((bytes, bytearray), "binary data"),
+    ((list, tuple), "a list"),
+    (dict, "an object"),
+)
+
+
+def _kind(value):
+    """Name the JSON type of `value` for an error message."""
+    return next((name for types, name in _KINDS if isinstance(value, types)), type(value).__name__)

@@ -1,0 +1,69 @@
+"""HTTP views: the playground page, the compare view, health, favicon, and the headers every response carries."""
+
+from flask import Blueprint, current_app, render_template, send_from_directory
+
+from . import socketio
+
+bp = Blueprint("views", __name__)
+
+# No inline script or style anywhere: the page's code is one ES module and
+# one stylesheet from /static, and the Socket.IO connection is same-origin.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@bp.after_app_request
+def add_security_headers(response):
+    """Put the security headers on every HTTP response the app makes, errors included."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+@bp.get("/")
+def index():
+    """The playground page."""
+    return render_template("index.html")
+
+
+@bp.get("/compare")
+def compare():
+    """Several independent clients side by side in one tab."""
+    return render_template("compare.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    """What a load balancer or a curious user wants to know about this process."""
+    state = current_app.extensions["playground"]
+    return {
+        "status": "ok",
+        "clients": len(state.clients),
+        "feed": state.feed.running,
+        "async_mode": socketio.async_mode,
+        "message_queue": state.message_queue,
+    }
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says; answer with the SVG icon."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml")
