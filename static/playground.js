@@ -1,0 +1,154 @@
+// The playground page: one client of /test with every event of the contract.
+import { element, onSubmit, takeValue } from "./js/dom.js";
+import { createEventLog } from "./js/event-log.js";
+import { chosenTransport, emitIfConnected, logTraffic, openConnection, watchConnection } from "./js/connection.js";
+import { wireEchoAndBroadcast } from "./js/messaging.js";
+import { createFeedView } from "./js/feed.js";
+
+const byId = (id) => document.getElementById(id);
+const ROOM_CLOSING = /^Room (.+) is closing\.$/;
+
+const choice = chosenTransport();
+const log = createEventLog(byId("log"));
+const socket = openConnection(choice);
+const showFeed = byId("show_feed");
+
+/** Show the rooms this client is in, as the server's acks report them. */
+function showRooms(rooms) {
+  const list = byId("rooms");
+  list.replaceChildren(...rooms.map((room) => element("li", "room", room)));
+  byId("rooms_empty").hidden = rooms.length > 0;
+}
+
+/** Drop `room` from the shown list (it was closed, so this client is no longer in it). */
+function forgetRoom(room) {
+  const remaining = [...byId("rooms").children].map((item) => item.textContent).filter((name) => name !== room);
+  showRooms(remaining);
+}
+
+/** Enable the connect button only while disconnected, the disconnect button only while connected. */
+function showConnectButtons() {
+  byId("disconnect").disabled = !socket.connected;
+  byId("connect").disabled = socket.active;
+}
+
+function wireConnection() {
+  byId("transport_choice").value = choice;
+  watchConnection(socket, { root: document.body, state: byId("status"), sid: byId("sid"), transport: byId("transport") }, log, choice);
+  logTraffic(socket, log, () => showFeed.checked);
+  socket.on("connect", showConnectButtons);
+  socket.on("disconnect", () => {
+    showConnectButtons();
+    showRooms([]);
+    byId("presence_count").textContent = "—";
+  });
+  socket.on("connect_error", showConnectButtons);
+  socket.on("presence", ({ clients }) => {
+    byId("presence_count").textContent = String(clients);
+  });
+  byId("disconnect").addEventListener("click", () => emitIfConnected(socket, log, "disconnect request"));
+  byId("connect").addEventListener("click", () => {
+    socket.connect();
+    showConnectButtons();
+  });
+}
+
+function wireRooms() {
+  const roomInput = byId("room_name");
+  onSubmit(byId("rooms_form"), (event) => {
+    const action = event.submitter?.value ?? "join";
+    const room = roomInput.value;
+    emitIfConnected(socket, log, action, { room }, (ack) => {
+      if (ack?.ok && ack.rooms) {
+        showRooms(ack.rooms);
+      } else if (ack?.ok && action === "close room") {
+        forgetRoom(room);
+      }
+    });
+  });
+  onSubmit(byId("room_event"), () => {
+    const input = byId("room_event_data");
+    if (emitIfConnected(socket, log, "my room event", { room: roomInput.value, data: input.value })) {
+      takeValue(input);
+    }
+  });
+  // Members other than the one who closed the room learn of it only from this message.
+  socket.on("my response", ({ data }) => {
+    const closing = ROOM_CLOSING.exec(data);
+    if (closing) {
+      forgetRoom(closing[1]);
+    }
+  });
+}
+
+function wirePing() {
+  let sentAt = null;
+  byId("ping").addEventListener("click", () => {
+    if (emitIfConnected(socket, log, "my ping")) {
+      sentAt = performance.now();
+    }
+  });
+  socket.on("my pong", () => {
+    if (sentAt !== null) {
+      byId("latency").textContent = `${Math.round(performance.now() - sentAt)} ms`;
+      sentAt = null;
+    }
+  });
+}
+
+function wireSendAndJson() {
+  onSubmit(byId("send"), () => {
+    const input = byId("send_data");
+    if (socket.connected) {
+      socket.send(takeValue(input));
+    } else {
+      emitIfConnected(socket, log, "message");
+    }
+  });
+  const jsonInput = byId("json_data");
+  const jsonError = byId("json_error");
+  onSubmit(byId("json"), () => {
+    let value;
+    try {
+      value = JSON.parse(jsonInput.value);
+    } catch (error) {
+      jsonError.textContent = `Not valid JSON: ${error.message}`;
+      jsonError.hidden = false;
+      jsonInput.setAttribute("aria-invalid", "true");
+      return;
+    }
+    jsonError.hidden = true;
+    jsonInput.removeAttribute("aria-invalid");
+    emitIfConnected(socket, log, "json", value);
+  });
+  // In a textarea Enter submits, as in every other form here; Shift+Enter starts a new line.
+  jsonInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      byId("json").requestSubmit();
+    }
+  });
+}
+
+function wireFeed() {
+  const feed = createFeedView(byId("numbers"), byId("chart_line"));
+  socket.on("newnumber", ({ number }) => feed.add(number));
+}
+
+function wireLogControls() {
+  byId("clear_log").addEventListener("click", () => log.clear());
+}
+
+wireConnection();
+wireEchoAndBroadcast(socket, log, {
+  emitForm: byId("emit"),
+  emitInput: byId("emit_data"),
+  broadcastForm: byId("broadcast"),
+  broadcastInput: byId("broadcast_data"),
+});
+wireRooms();
+wirePing();
+wireSendAndJson();
+wireFeed();
+wireLogControls();
+showConnectButtons();
