@@ -9,6 +9,9 @@ import os
 
 worker_class = "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"
 workers = 1
+# gevent workers accept at most 1,000 connections by default; one process
+# here is meant to hold 10,000 idle websockets (see docs/benchmarks.md).
+worker_connections = 20000
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
 
 # Clients hold their connections open for ever; without a short grace

@@ -1,0 +1,343 @@
+'use strict';
+// Load generator: speaks Engine.IO 4 / Socket.IO 5 directly over `ws`, so the
+// generator costs a fraction of what the official client would and never
+// becomes the bottleneck. check_frames.js proves its frames are the client's.
+//
+// Usage: node loadgen.js '<json>' where json is {"scenario": ..., "url": ...}.
+// Prints one JSON object per line: progress lines ({"phase": ...}) and a
+// final {"result": {...}}. The connect scenario waits for "close" on stdin.
+
+const WebSocket = require('ws');
+
+const NS = '/test';
+const EVENT_PREFIX = `42${NS},`;
+const CONNECT_PREFIX = `40${NS},`;
+const ERROR_PREFIX = `44${NS},`;
+
+const now = () => Number(process.hrtime.bigint()) / 1e6; // milliseconds
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const say = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
+
+/** Percentile (0..100) of an array of numbers, nearest rank. */
+function percentile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = Float64Array.from(values).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank];
+}
+
+/** The wire form of `socket.emit(name, data)` on the /test namespace. */
+function eventFrame(name, data) {
+  return EVENT_PREFIX + JSON.stringify(data === undefined ? [name] : [name, data]);
+}
+
+/** One websocket-only Socket.IO client of the /test namespace. */
+class Client {
+  constructor(url, onEvent) {
+    this.onEvent = onEvent;
+    this.connected = false;
+    this.closed = false;
+    this.ws = new WebSocket(`${url.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket`, {
+      perMessageDeflate: false,
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.ws.on('message', (raw) => this.receive(raw.toString(), resolve, reject));
+      this.ws.on('error', reject);
+      this.ws.on('close', () => {
+        this.closed = true;
+        reject(new Error('closed before connecting'));
+      });
+    });
+  }
+
+  receive(text, resolve, reject) {
+    if (text.startsWith(EVENT_PREFIX)) {
+      const [name, ...args] = JSON.parse(text.slice(EVENT_PREFIX.length));
+      this.onEvent(this, name, args);
+    } else if (text === '2') {
+      this.ws.send('3'); // Engine.IO ping from the server: answer pong
+    } else if (text[0] === '0') {
+      this.ws.send(CONNECT_PREFIX); // Engine.IO open: join the namespace
+    } else if (text.startsWith(CONNECT_PREFIX)) {
+      this.connected = true;
+      resolve(this);
+    } else if (text.startsWith(ERROR_PREFIX)) {
+      reject(new Error(`connect refused: ${text}`));
+    }
+  }
+
+  emit(name, data) {
+    this.ws.send(eventFrame(name, data));
+  }
+
+  close() {
+    this.ws.close();
+  }
+}
+
+/** Connect `count` clients, `concurrency` at a time; returns {clients, times, failures, elapsed}. */
+async function connectMany(url, count, concurrency, onEvent) {
+  const clients = new Array(count);
+  const times = [];
+  let failures = 0;
+  let next = 0;
+  const started = now();
+  async function worker() {
+    while (next < count) {
+      const index = next++;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const t0 = now();
+        const client = new Client(url, onEvent);
+        client.index = index;
+        try {
+          await client.ready;
+          times.push(now() - t0);
+          clients[index] = client;
+          break;
+        } catch (err) {
+          failures++;
+          client.ws.terminate();
+          await sleep(50);
+        }
+      }
+      if (!clients[index]) throw new Error(`client ${index} could not connect`);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
+  return { clients, times, failures, elapsed: now() - started };
+}
+
+/** Wait until no event has arrived for `quietMs` (bounded by `maxMs`): lets connect chatter settle. */
+async function settle(lastEvent, quietMs, maxMs) {
+  const deadline = now() + maxMs;
+  while (now() < deadline && now() - lastEvent.at < quietMs) await sleep(50);
+}
+
+function closeAll(clients) {
+  for (const client of clients) if (client) client.close();
+}
+
+/** Echo: each client sends `my event`, waits for its `my response`, and sends the next. */
+async function echo({ url, clients: count, duration, warmup }) {
+  const rtts = [];
+  let mismatched = 0;
+  let measuring = false;
+  let stopping = false;
+  let inFlight = 0;
+  const lastEvent = { at: now() };
+  const { clients } = await connectMany(url, count, 50, (client, name, args) => {
+    lastEvent.at = now();
+    if (name !== 'my response' || client.expected === undefined) return;
+    if (args[0].data !== client.expected) {
+      if (args[0].data !== 'Connected') mismatched++;
+      return;
+    }
+    const rtt = now() - client.sentAt;
+    if (measuring) rtts.push(rtt);
+    inFlight--;
+    client.expected = undefined;
+    if (!stopping) send(client);
+  });
+  function send(client) {
+    client.seq = (client.seq || 0) + 1;
+    client.expected = `e${client.index}:${client.seq}`;
+    client.sentAt = now();
+    inFlight++;
+    client.emit('my event', { data: client.expected });
+  }
+  await settle(lastEvent, 300, 5000);
+  clients.forEach(send);
+  await sleep(warmup * 1000);
+  measuring = true;
+  const t0 = now();
+  await sleep(duration * 1000);
+  const elapsed = now() - t0;
+  measuring = false;
+  stopping = true;
+  const count_ = rtts.length;
+  const deadline = now() + 5000;
+  while (inFlight > 0 && now() < deadline) await sleep(20);
+  closeAll(clients);
+  return {
+    clients: count,
+    round_trips: count_,
+    per_second: (count_ * 1000) / elapsed,
+    p50_ms: percentile(rtts, 50),
+    p99_ms: percentile(rtts, 99),
+    mismatched,
+    lost: inFlight,
+  };
+}
+
+/**
+ * Broadcast fan-out: client 0 sends `my broadcast event`s, keeping `window` of
+ * them in flight; every client (the sender too) must get each exactly once.
+ */
+async function broadcast({ url, receivers, duration, window }) {
+  const sentAt = [];
+  const receipts = []; // receipts[seq] = Uint16Array of per-client counts
+  const complete = []; // how many distinct clients got seq
+  const latencies = [];
+  let deliveries = 0;
+  let firstSend = 0;
+  let lastDelivery = 0;
+  let sent = 0;
+  let stopping = false;
+  let done = 0;
+  const lastEvent = { at: now() };
+  const { clients } = await connectMany(url, receivers, 50, (client, name, args) => {
+    lastEvent.at = now();
+    if (name !== 'my response' || typeof args[0].data !== 'string' || !args[0].data.startsWith('b:')) return;
+    const seq = Number(args[0].data.slice(2));
+    const t = now();
+    deliveries++;
+    lastDelivery = t;
+    latencies.push(t - sentAt[seq]);
+    const counts = receipts[seq];
+    if (counts[client.index]++ === 0 && ++complete[seq] === receivers) {
+      done++;
+      if (!stopping) sendNext();
+    }
+  });
+  const sender = clients[0];
+  function sendNext() {
+    const seq = sent++;
+    receipts[seq] = new Uint16Array(receivers);
+    complete[seq] = 0;
+    sentAt[seq] = now();
+    sender.emit('my broadcast event', { data: `b:${seq}` });
+  }
+  await settle(lastEvent, 500, 30000);
+  firstSend = now();
+  for (let i = 0; i < window; i++) sendNext();
+  await sleep(duration * 1000);
+  stopping = true;
+  const deadline = now() + 10000;
+  while (done < sent && now() < deadline) await sleep(20);
+  let lost = 0;
+  let duplicated = 0;
+  for (const counts of receipts) {
+    for (const c of counts) {
+      if (c === 0) lost++;
+      else duplicated += c - 1;
+    }
+  }
+  closeAll(clients);
+  return {
+    receivers,
+    messages: sent,
+    deliveries,
+    expected: sent * receivers,
+    per_second: (deliveries * 1000) / (lastDelivery - firstSend),
+    p50_ms: percentile(latencies, 50),
+    p99_ms: percentile(latencies, 99),
+    lost,
+    duplicated,
+  };
+}
+
+/** Connections: connect `clients`, report the times, hold them idle until "close" on stdin. */
+async function connections({ url, clients: count, concurrency, hold }) {
+  const { clients, times, failures, elapsed } = await connectMany(url, count, concurrency, () => {});
+  const stats = {
+    clients: count,
+    p50_ms: percentile(times, 50),
+    p99_ms: percentile(times, 99),
+    total_s: elapsed / 1000,
+    retries: failures,
+  };
+  say({ phase: 'connected', ...stats });
+  await waitForStdin('close', hold * 1000);
+  const alive = clients.filter((c) => c.connected && !c.closed).length;
+  closeAll(clients);
+  return { ...stats, alive_at_end: alive };
+}
+
+function waitForStdin(word, timeoutMs) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    process.stdin.on('data', (chunk) => {
+      if (chunk.toString().includes(word)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+/**
+ * Capacity: hold `clients` connections, time how long each feed tick takes
+ * from its first to its last receipt, and how many clients get it; then one
+ * broadcast from a client, timed from the send to the last receipt.
+ */
+async function capacity({ url, clients: count, concurrency, ticks, settleMax }) {
+  const tickList = []; // {number, first, last, count}
+  const probe = { sentAt: 0, last: 0, count: 0 };
+  const lastEvent = { at: now() };
+  let recording = false;
+  const { clients, times, failures, elapsed } = await connectMany(url, count, concurrency, (client, name, args) => {
+    const t = now();
+    if (name === 'newnumber') {
+      if (!recording) return;
+      const number = args[0].number;
+      let tick = tickList.find((k) => k.number === number && t - k.first < 900);
+      if (!tick) {
+        tick = { number, first: t, last: t, count: 0 };
+        tickList.push(tick);
+      }
+      tick.last = t;
+      tick.count++;
+      return;
+    }
+    lastEvent.at = t;
+    if (name === 'my response' && args[0].data === 'cap-probe') {
+      probe.count++;
+      probe.last = t;
+    }
+  });
+  say({ phase: 'connected', clients: count, total_s: elapsed / 1000, p50_ms: percentile(times, 50) });
+  await settle(lastEvent, 1000, settleMax * 1000);
+  recording = true;
+  const t0 = now();
+  while (tickList.filter((k) => k.count === count).length < ticks && now() - t0 < (ticks + 3) * 1000) await sleep(50);
+  await sleep(1000); // let the last tick finish arriving
+  recording = false;
+  const full = tickList.filter((k) => k.count === count);
+  probe.sentAt = now();
+  clients[0].emit('my broadcast event', { data: 'cap-probe' });
+  const deadline = now() + 15000;
+  while (probe.count < count && now() < deadline) await sleep(10);
+  const alive = clients.filter((c) => c.connected && !c.closed).length;
+  closeAll(clients);
+  const spreads = full.map((k) => k.last - k.first);
+  return {
+    clients: count,
+    connect_total_s: elapsed / 1000,
+    connect_retries: failures,
+    alive,
+    ticks_seen: tickList.length,
+    ticks_complete: full.length,
+    tick_spread_ms: percentile(spreads, 50),
+    tick_spread_max_ms: spreads.length ? Math.max(...spreads) : null,
+    broadcast_all_ms: probe.count === count ? probe.last - probe.sentAt : null,
+    broadcast_received: probe.count,
+  };
+}
+
+const SCENARIOS = { echo, broadcast, connections, capacity };
+
+async function main() {
+  const config = JSON.parse(process.argv[2]);
+  const result = await SCENARIOS[config.scenario](config);
+  say({ result });
+  process.exit(0);
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    say({ error: String(err && err.stack ? err.stack : err) });
+    process.exit(1);
+  });
+}
+
+module.exports = { Client, eventFrame, CONNECT_PREFIX };

@@ -1,0 +1,201 @@
+"""Turn bench runs into docs/benchmarks.md (between its results markers) and docs/benchmarks.png.
+
+The runs are kept in docs/benchmarks.json; the report shows the last two,
+so the spread between runs is visible next to the figures themselves.
+"""
+
+import json
+import os
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+KEEP_RUNS = 6
+APP, APP_PY, BASELINE, NODE, UVICORN = (
+    "playground-gunicorn",
+    "playground-app.py",
+    "baseline",
+    "node-socket.io",
+    "python-socketio-uvicorn",
+)
+
+#: Table rows: (label, scenario, field, format, higher is better).
+ROWS = [
+    ("echo RTT p50, 1 client (ms)", "echo_1", "p50_ms", "{:.2f}", False),
+    ("echo RTT p99, 1 client (ms)", "echo_1", "p99_ms", "{:.2f}", False),
+    ("echo round trips/s, 50 clients", "echo_50", "per_second", "{:,.0f}", True),
+    ("echo p99, 50 clients (ms)", "echo_50", "p99_ms", "{:.1f}", False),
+    ("broadcast deliveries/s, 100 receivers", "broadcast_100", "per_second", "{:,.0f}", True),
+    ("broadcast p50 / p99, 100 (ms)", "broadcast_100", ("p50_ms", "p99_ms"), "{:.0f}", False),
+    ("broadcast lost / duplicated, 100", "broadcast_100", ("lost", "duplicated"), "{:d}", False),
+    ("broadcast deliveries/s, 500 receivers", "broadcast_500", "per_second", "{:,.0f}", True),
+    ("broadcast p50 / p99, 500 (ms)", "broadcast_500", ("p50_ms", "p99_ms"), "{:.0f}", False),
+    ("broadcast lost / duplicated, 500", "broadcast_500", ("lost", "duplicated"), "{:d}", False),
+    ("connect p50, 1,000 clients (ms)", "connections", "p50_ms", "{:.1f}", False),
+    ("connect p99, 1,000 clients (ms)", "connections", "p99_ms", "{:.1f}", False),
+    ("RSS per idle connection (KiB)", "connections", "rss_per_connection_kib", "{:.1f}", False),
+    ("10,000 clients: connected in (s)", "capacity", "connect_total_s", "{:.1f}", False),
+    ("10,000 clients: feed tick first→last (ms)", "capacity", "tick_spread_ms", "{:.0f}", False),
+    ("10,000 clients: ticks complete / seen", "capacity", ("ticks_complete", "ticks_seen"), "{:d}", True),
+    ("10,000 clients: broadcast send→last (ms)", "capacity", "broadcast_all_ms", "{:.0f}", False),
+]
+
+
+def value(run, server, scenario, field):
+    """One figure of one run, or None when that scenario failed or did not run."""
+    result = run["servers"].get(server, {}).get(scenario)
+    if not isinstance(result, dict) or result.get(field) is None:
+        return None
+    return result[field]
+
+
+def cell(run, server, scenario, field, fmt):
+    """A table cell: the figure, or both figures of a pair, or the error."""
+    fields = field if isinstance(field, tuple) else (field,)
+    values = [value(run, server, scenario, f) for f in fields]
+    if any(v is None for v in values):
+        result = run["servers"].get(server, {}).get(scenario)
+        return "error" if isinstance(result, dict) and "error" in result else "-"
+    return " / ".join(fmt.format(v) for v in values)
+
+
+def ratio(run, scenario, field, over, under):
+    """`over`'s figure divided by `under`'s, both from `run`."""
+    a, b = value(run, over, scenario, field), value(run, under, scenario, field)
+    return a / b if a is not None and b else None
+
+
+def targets(run):
+    """The issue's targets: (target, measured, met?)."""
+    echo_base = ratio(run, "echo_50", "per_second", APP, BASELINE)
+    echo_uv = ratio(run, "echo_50", "per_second", APP, UVICORN)
+    fanout = ratio(run, "broadcast_500", "per_second", APP, NODE)
+    rss = value(run, APP, "connections", "rss_per_connection_kib")
+    connect = ratio(run, "connections", "p50_ms", APP_PY, APP)
+    tick = value(run, APP, "capacity", "broadcast_all_ms")
+    spread = value(run, APP, "capacity", "tick_spread_ms")
+    complete = value(run, APP, "capacity", "ticks_complete")
+
+    def fmt(v, pattern):
+        return "-" if v is None else pattern.format(v)
+
+    return [
+        ("echo throughput ≥ 2x baseline", fmt(echo_base, "{:.2f}x"), echo_base is not None and echo_base >= 2),
+        ("echo throughput ≥ uvicorn's", fmt(echo_uv, "{:.2f}x"), echo_uv is not None and echo_uv >= 1),
+        ("broadcast 500 ≥ 0.5x Node", fmt(fanout, "{:.2f}x"), fanout is not None and fanout >= 0.5),
+        ("≤ 40 KiB per idle connection", fmt(rss, "{:.1f} KiB"), rss is not None and rss <= 40),
+        ("connect p50 app.py ≤ gunicorn", fmt(connect, "{:.2f}x gunicorn's"), connect is not None and connect <= 1),
+        (
+            "10,000-client tick to all ≤ 1 s",
+            f"spread {fmt(spread, '{:.0f}')} ms, {complete or 0} full ticks; broadcast to all {fmt(tick, '{:.0f}')} ms",
+            bool(complete) and spread is not None and spread <= 1000 and tick is not None and tick <= 1000,
+        ),
+    ]
+
+
+def table(runs):
+    """The markdown table: one column per server and run."""
+    servers = list(runs[-1]["servers"])
+    head = "| metric | " + " | ".join(f"{s} ({r['date'][11:16]})" for s in servers for r in runs) + " |"
+    lines = [head, "|" + "---|" * (1 + len(servers) * len(runs))]
+    for label, scenario, field, fmt, _ in ROWS:
+        cells = [cell(r, s, scenario, field, fmt) for s in servers for r in runs]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ratios(run):
+    """Ratios of the playground (gunicorn) to each other server, from one run."""
+    others = [s for s in run["servers"] if s != APP]
+    lines = ["| playground-gunicorn ÷ | " + " | ".join(others) + " |", "|---|" + "---|" * len(others)]
+    for label, scenario, field, _, _higher in ROWS:
+        if isinstance(field, tuple):
+            continue
+        cells = [ratio(run, scenario, field, APP, other) for other in others]
+        lines.append(f"| {label} | " + " | ".join("-" if c is None else f"{c:.2f}x" for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def spread(runs):
+    """How far the two runs differ on the headline figures, per server."""
+    if len(runs) < 2:
+        return "Only one run so far."
+    a, b = runs[-2], runs[-1]
+    lines = ["| server | echo/s 50 clients | broadcast/s 500 | connect p50 |", "|---|---|---|---|"]
+    for server in b["servers"]:
+        cells = []
+        for scenario, field in (("echo_50", "per_second"), ("broadcast_500", "per_second"), ("connections", "p50_ms")):
+            x, y = value(a, server, scenario, field), value(b, server, scenario, field)
+            cells.append("-" if not x or y is None else f"{(y - x) / x:+.0%}")
+        lines.append(f"| {server} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def results_section(runs):
+    """Everything between the markers: machine, targets, table, ratios, spread, chart."""
+    last = runs[-1]
+    m = last["machine"]
+    parts = [
+        f"Last two runs: {', '.join(r['date'] for r in runs)} ({last['duration_s']} s for the last). "
+        f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, Python {m['python']}, Node {m['node']}.",
+        "### Targets (last run, ratios within that run)",
+        "| target | measured | met |\n|---|---|---|\n"
+        + "\n".join(f"| {t} | {v} | {'yes' if ok else '**no**'} |" for t, v, ok in targets(last)),
+        "### All figures, both runs",
+        table(runs),
+        "### Ratios, last run",
+        ratios(last),
+        "### Spread between the two runs (last vs previous)",
+        spread(runs),
+        "![benchmark chart](benchmarks.png)",
+    ]
+    return "\n\n".join(parts)
+
+
+def chart(runs, path):
+    """Four panels of headline figures, one bar per server and run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = [
+        ("echo round trips/s (50 clients)", "echo_50", "per_second"),
+        ("broadcast deliveries/s (500 receivers)", "broadcast_500", "per_second"),
+        ("KiB per idle connection", "connections", "rss_per_connection_kib"),
+        ("connect p50, ms (1,000 clients)", "connections", "p50_ms"),
+    ]
+    servers = list(runs[-1]["servers"])
+    fig, axes = plt.subplots(2, 2, figsize=(12, 8))
+    width = 0.8 / len(runs)
+    for ax, (title, scenario, field) in zip(axes.flat, panels, strict=True):
+        for i, run in enumerate(runs):
+            heights = [value(run, s, scenario, field) or 0 for s in servers]
+            ax.bar([x + i * width for x in range(len(servers))], heights, width, label=run["date"])
+        ax.set_title(title)
+        ax.set_xticks([x + width * (len(runs) - 1) / 2 for x in range(len(servers))])
+        ax.set_xticklabels(servers, rotation=20, ha="right", fontsize=8)
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle("Socket.IO servers on one core, same run (higher is better on top, lower below)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write(run, history_path, report_path, chart_path):
+    """Add `run` to the history, then rewrite the report's results section and the chart."""
+    runs = []
+    if os.path.exists(history_path):
+        with open(history_path) as history:
+            runs = json.load(history)
+    for server in run["servers"].values():
+        server.pop("log_tail", None)
+    runs = [*runs, run][-KEEP_RUNS:]
+    with open(history_path, "w") as history:
+        json.dump(runs, history, indent=1)
+    shown = runs[-2:]
+    with open(report_path) as report:
+        text = report.read()
+    before, _, rest = text.partition(START)
+    _, _, after = rest.partition(END)
+    with open(report_path, "w") as report:
+        report.write(f"{before}{START}\n{results_section(shown)}\n{END}{after}")
+    chart(shown, chart_path)

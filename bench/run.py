@@ -1,0 +1,207 @@
+"""`make bench`: every server side by side, one run, the same load; writes docs/benchmarks.md and .png.
+
+Each server is started on a free loopback port pinned to core 0, the Node.js
+load generator (bench/loadgen.js) runs pinned to core 1, and every figure is
+compared with the others from the same run, as the machines are noisy.
+Usage: python -m bench.run [--smoke] [--only NAME ...]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+
+from tests.servers import PROJECT_ROOT, ServerProcess, app_py_command, procfile_command
+
+BENCH_DIR = os.path.join(PROJECT_ROOT, "bench")
+DOCS_DIR = os.path.join(PROJECT_ROOT, "docs")
+HISTORY = os.path.join(DOCS_DIR, "benchmarks.json")
+REPORT = os.path.join(DOCS_DIR, "benchmarks.md")
+CHART = os.path.join(DOCS_DIR, "benchmarks.png")
+SERVER_CORE, GENERATOR_CORE = "0", "1"
+
+# The playground runs as deployed, except that the rate limit is off: the
+# bench floods on purpose and would otherwise measure the limiter (0 = off).
+PLAYGROUND_ENV = {"RATE_LIMIT": "0", "RATE_LIMIT_FANOUT": "0"}
+
+#: name -> (command line, extra environment); every command serves /healthz.
+SERVERS = {
+    "playground-gunicorn": (procfile_command(), PLAYGROUND_ENV),
+    "playground-app.py": (app_py_command(), PLAYGROUND_ENV),
+    "baseline": (f"{sys.executable} bench/baseline_app.py", {}),
+    "node-socket.io": ("node bench/node_server.js", {}),
+    "python-socketio-uvicorn": (f"{sys.executable} bench/asgi_server.py", {}),
+}
+
+#: The scenarios of a full run and of the smoke test: (key, loadgen config).
+FULL = [
+    ("echo_1", {"scenario": "echo", "clients": 1, "duration": 5, "warmup": 1}),
+    ("echo_50", {"scenario": "echo", "clients": 50, "duration": 8, "warmup": 2}),
+    ("broadcast_100", {"scenario": "broadcast", "receivers": 100, "duration": 5, "window": 4}),
+    ("broadcast_500", {"scenario": "broadcast", "receivers": 500, "duration": 8, "window": 4}),
+    ("connections", {"scenario": "connections", "clients": 1000, "concurrency": 10, "hold": 60}),
+    ("capacity", {"scenario": "capacity", "clients": 10000, "concurrency": 100, "ticks": 3, "settleMax": 60}),
+]
+SMOKE = [
+    ("echo_1", {"scenario": "echo", "clients": 1, "duration": 1, "warmup": 0.5}),
+    ("echo_50", {"scenario": "echo", "clients": 50, "duration": 1.5, "warmup": 0.5}),
+    ("broadcast_100", {"scenario": "broadcast", "receivers": 100, "duration": 1.5, "window": 4}),
+    ("connections", {"scenario": "connections", "clients": 100, "concurrency": 10, "hold": 30}),
+]
+
+
+def raise_file_limit():
+    """Let this process and its children (servers, generator) hold 10,000+ sockets each."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def npm_ci():
+    """Install the generator's exact Node packages from bench/package-lock.json, once."""
+    if not os.path.isdir(os.path.join(BENCH_DIR, "node_modules", "ws")):
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=BENCH_DIR, check=True)
+
+
+def pinned(core, argv):
+    """`argv` pinned to one CPU core, when taskset exists."""
+    return (["taskset", "-c", core] if shutil.which("taskset") else []) + argv
+
+
+def check_frames():
+    """Run check_frames.js: the generator's frames must be the official client's; return its report."""
+    done = subprocess.run(
+        ["node", "check_frames.js"], check=False, cwd=BENCH_DIR, capture_output=True, text=True, timeout=60
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def process_group_rss_kib(pgid):
+    """Resident memory of every process in the group `pgid` (gunicorn's master and worker), in KiB."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            if int(fields[2]) != pgid:  # fields after the name: state, ppid, pgrp, ...
+                continue
+            with open(f"/proc/{entry}/status") as status:
+                total += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        except (OSError, StopIteration, IndexError, ValueError):
+            continue
+    return total
+
+
+def run_generator(url, config, server=None):
+    """Run one scenario of loadgen.js on the generator core; return its result.
+
+    For the connections scenario, the server's memory is sampled while the
+    clients are connected and idle, and the result gains `rss_per_connection_kib`.
+    """
+    argv = pinned(GENERATOR_CORE, ["node", "loadgen.js", json.dumps({**config, "url": url})])
+    timeout = config.get("duration", 0) + 180
+    with subprocess.Popen(argv, cwd=BENCH_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as gen:
+        rss_before = process_group_rss_kib(server.process.pid) if server else None
+        deadline = time.monotonic() + timeout
+        extra = {}
+        for line in gen.stdout:
+            message = json.loads(line)
+            if message.get("phase") == "connected" and config["scenario"] == "connections":
+                time.sleep(2)  # let the server settle after the last handshake
+                rss_after = process_group_rss_kib(server.process.pid)
+                extra = {
+                    "rss_before_kib": rss_before,
+                    "rss_after_kib": rss_after,
+                    "rss_per_connection_kib": (rss_after - rss_before) / config["clients"],
+                }
+                gen.stdin.write("close\n")
+                gen.stdin.flush()
+            elif "result" in message:
+                return {**message["result"], **extra}
+            elif "error" in message:
+                raise RuntimeError(message["error"])
+            if time.monotonic() > deadline:
+                gen.kill()
+                break
+    raise RuntimeError(f"generator ended without a result: {config}")
+
+
+def bench_server(name, scenarios, log=print):
+    """Start server `name`, run every scenario against it, stop it; return {scenario: result}."""
+    command, env = SERVERS[name]
+    results = {}
+    with ServerProcess(" ".join(pinned(SERVER_CORE, [command])), env={**env, "FEED_INTERVAL": "1"}) as server:
+        for key, config in scenarios:
+            started = time.monotonic()
+            try:
+                results[key] = run_generator(server.url, config, server)
+            except Exception as exc:  # one failed scenario should not lose the whole run
+                results[key] = {"error": f"{type(exc).__name__}: {exc}"}
+            log(f"  {name} {key}: {json.dumps(results[key])} ({time.monotonic() - started:.0f}s)")
+            time.sleep(1)  # let closing sockets drain before the next scenario
+        results["log_tail"] = server.output()[-2000:]
+    return results
+
+
+def machine():
+    """What the figures were measured on."""
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    node = subprocess.run(["node", "--version"], check=True, capture_output=True, text=True).stdout.strip()
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "node": node,
+    }
+
+
+def main(argv=None):
+    """Run the bench and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="short scenarios, no report")
+    parser.add_argument("--only", nargs="*", choices=sorted(SERVERS), help="servers to run (default: all)")
+    parser.add_argument("--no-report", action="store_true", help="print the results, write nothing")
+    args = parser.parse_args(argv)
+    limit = raise_file_limit()
+    npm_ci()
+    frames = check_frames()
+    if not frames["identical"]:
+        sys.exit(f"loadgen frames differ from socket.io-client's: {frames}")
+    print(f"frames identical to socket.io-client; open-file limit {limit}", flush=True)
+    started = time.time()
+    run = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "servers": {},
+    }
+    for name in args.only or SERVERS:
+        print(f"{name}:", flush=True)
+        run["servers"][name] = bench_server(name, SMOKE if args.smoke else FULL, log=lambda s: print(s, flush=True))
+    run["duration_s"] = round(time.time() - started)
+    print(f"done in {run['duration_s']}s", flush=True)
+    if args.smoke or args.no_report:
+        print(json.dumps(run, indent=1))
+        return run
+    from bench import report
+
+    report.write(run, HISTORY, REPORT, CHART)
+    print(f"wrote {os.path.relpath(REPORT, PROJECT_ROOT)} and {os.path.relpath(CHART, PROJECT_ROOT)}")
+    return run
+
+
+if __name__ == "__main__":
+    main()
