@@ -18,6 +18,7 @@ from flask_socketio import SocketIO
 from . import config
 from .clients import Clients
 from .feed import NumberFeed
+from .presence import LocalPresence
 
 socketio = SocketIO()
 
@@ -35,11 +36,12 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 @dataclass
 class PlaygroundState:
-    """What the handlers share within one app: its clients, its feed, its queue's name."""
+    """What the handlers share within one app: its clients, its feed, its queue's name, the presence count."""
 
     clients: Clients
     feed: NumberFeed
     message_queue: str
+    presence: object = None
 
 
 def create_app(test_config=None):
@@ -60,10 +62,15 @@ def create_app(test_config=None):
         log.warning("SECRET_KEY is not set; using a random key for this process")
 
     queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    queue_name = _redact(queue) if queue else "in-process"
+    scale_out = _scale_out(queue, queue_name) if queue else None
     socketio.init_app(
         app,
         async_mode="gevent",
         message_queue=queue,
+        # Always passed, None included: `socketio` outlives each app, and an
+        # earlier app's queue manager must not leak into an in-process one.
+        client_manager=scale_out["manager"] if scale_out else None,
         cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"],
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
         # The handlers keep their state in `Clients`, not in the Flask session,
@@ -73,10 +80,22 @@ def create_app(test_config=None):
         engineio_logger=False,
     )
 
+    clients = Clients()
+    interval = app.config["FEED_INTERVAL"]
+    if scale_out:
+        from .feed import RedisLeadership
+        from .presence import RedisPresence
+
+        redis, link, instance = scale_out["redis"], scale_out["link"], scale_out["instance"]
+        leadership = RedisLeadership(redis, link, interval, instance) if interval > 0 else None
+        presence = RedisPresence(redis, link, clients, socketio=socketio, namespace=config.NAMESPACE, instance=instance)
+    else:
+        leadership, presence = None, LocalPresence(clients)
     app.extensions["playground"] = PlaygroundState(
-        clients=Clients(),
-        feed=NumberFeed(socketio, config.NAMESPACE, app.config["FEED_INTERVAL"]),
-        message_queue=_redact(queue) if queue else "in-process",
+        clients=clients,
+        feed=NumberFeed(socketio, config.NAMESPACE, interval, leadership=leadership),
+        message_queue=queue_name,
+        presence=presence,
     )
 
     app.register_blueprint(views.bp)
@@ -87,6 +106,16 @@ def create_app(test_config=None):
         app.config["FEED_INTERVAL"],
     )
     return app
+
+
+def _scale_out(queue, queue_name):
+    """The Redis pieces several instances share; imported only here, so one process never loads redis."""
+    from .messagequeue import QueueManager, RedisLink, instance_id, redis_client
+
+    link = RedisLink(queue_name)
+    instance = instance_id()
+    log.info("scale-out on message queue %s instance=%s", queue_name, instance)
+    return {"manager": QueueManager(queue, link), "redis": redis_client(queue), "link": link, "instance": instance}
 
 
 def _redact(url):

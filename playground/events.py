@@ -42,7 +42,8 @@ def _room_list():
 
 def _announce_presence(event, sid, **emit_options):
     """Tell clients how many are connected after `sid` connected or disconnected."""
-    payload = {"event": event, "sid": sid, "clients": len(_state().clients)}
+    # Across every instance when there is a message queue (one Redis round trip per connect/disconnect).
+    payload = {"event": event, "sid": sid, "clients": _state().presence.changed()}
     socketio.emit("presence", payload, namespace=NAMESPACE, **emit_options)
 
 
