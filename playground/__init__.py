@@ -19,6 +19,8 @@ from . import config
 from .clients import Clients
 from .feed import NumberFeed
 from .presence import LocalPresence
+from .ratelimit import RateLimiter
+from .transport import OriginAlreadyLogged, OriginCheck, TransportGuard
 
 socketio = SocketIO()
 
@@ -42,6 +44,7 @@ class PlaygroundState:
     feed: NumberFeed
     message_queue: str
     presence: object = None
+    limiter: RateLimiter = None
 
 
 def create_app(test_config=None):
@@ -71,7 +74,7 @@ def create_app(test_config=None):
         # Always passed, None included: `socketio` outlives each app, and an
         # earlier app's queue manager must not leak into an in-process one.
         client_manager=scale_out["manager"] if scale_out else None,
-        cors_allowed_origins=app.config["CORS_ALLOWED_ORIGINS"],
+        cors_allowed_origins=_origin_policy(app.config["CORS_ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
         # The handlers keep their state in `Clients`, not in the Flask session,
         # so Flask-SocketIO need not copy a session for every connection.
@@ -96,8 +99,13 @@ def create_app(test_config=None):
         feed=NumberFeed(socketio, config.NAMESPACE, interval, leadership=leadership),
         message_queue=queue_name,
         presence=presence,
+        limiter=RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_FANOUT"]),
     )
 
+    # Outermost, in front of Flask-SocketIO's own middleware: it sees every Engine.IO request first.
+    app.wsgi_app = TransportGuard(
+        app.wsgi_app, socketio, app.config["MAX_HTTP_BUFFER_SIZE"], app.config["MAX_QUEUED_PACKETS"]
+    )
     app.register_blueprint(views.bp)
     log.info(
         "playground ready async_mode=%s message_queue=%s feed_interval=%s",
@@ -116,6 +124,16 @@ def _scale_out(queue, queue_name):
     instance = instance_id()
     log.info("scale-out on message queue %s instance=%s", queue_name, instance)
     return {"manager": QueueManager(queue, link), "redis": redis_client(queue), "link": link, "instance": instance}
+
+
+def _origin_policy(allowed):
+    """What Engine.IO gets as `cors_allowed_origins`: "*" as is, else a check that logs each refusal."""
+    if allowed == "*":
+        return allowed
+    engineio_log = logging.getLogger("engineio.server")
+    if not any(isinstance(f, OriginAlreadyLogged) for f in engineio_log.filters):
+        engineio_log.addFilter(OriginAlreadyLogged())
+    return OriginCheck(allowed)
 
 
 def _redact(url):

@@ -21,6 +21,12 @@ DEFAULTS = {
     # Largest packet the transport accepts (bytes). Anything bigger closes
     # the connection, so MAX_MESSAGE_LENGTH must stay well below it.
     "MAX_HTTP_BUFFER_SIZE": 64 * 1024,
+    # Events per second one connection may send (bursts of twice that); 0 turns the limit off.
+    "RATE_LIMIT": 20.0,
+    # The same for events that fan out to other clients (broadcast, room events, closing a room).
+    "RATE_LIMIT_FANOUT": 5.0,
+    # Packets the server may hold for one client that does not read them; past that it is disconnected.
+    "MAX_QUEUED_PACKETS": 1000,
     # None means same origin only; "*" means any; else a list of origins.
     "CORS_ALLOWED_ORIGINS": None,
     "SOCKETIO_MESSAGE_QUEUE": None,
@@ -46,6 +52,9 @@ _PARSERS = {
     "FEED_INTERVAL": float,
     "MAX_MESSAGE_LENGTH": int,
     "MAX_HTTP_BUFFER_SIZE": int,
+    "RATE_LIMIT": float,
+    "RATE_LIMIT_FANOUT": float,
+    "MAX_QUEUED_PACKETS": int,
     "CORS_ALLOWED_ORIGINS": _origins,
     "SOCKETIO_MESSAGE_QUEUE": str,
     "LOG_LEVEL": str.upper,

@@ -6,6 +6,7 @@ and unexpected exceptions both end in `on_handler_error`, so no handler needs
 its own try/except.
 """
 
+import functools
 import logging
 
 from flask import current_app, request
@@ -13,6 +14,7 @@ from flask_socketio import close_room, emit, join_room, leave_room, rooms, send
 
 from . import socketio, validation
 from .config import NAMESPACE
+from .ratelimit import ECHO, FANOUT, RateLimited
 from .validation import BadInput
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,29 @@ def _announce_presence(event, sid, **emit_options):
     socketio.emit("presence", payload, namespace=NAMESPACE, **emit_options)
 
 
+def limited(kind):
+    """Make a handler draw one token from the sender's `kind` bucket first (see `ratelimit`).
+
+    The check comes before validation, so that a flood of bad input is
+    dropped too rather than logged line by line.
+    """
+
+    def decorate(handler):
+        @functools.wraps(handler)
+        def guarded(*args):
+            return _call_within_limit(kind, handler, args)
+
+        return guarded
+
+    return decorate
+
+
+def _call_within_limit(kind, handler, args):
+    """Take a token from the sender's `kind` bucket (or raise `RateLimited`), then run the handler."""
+    _state().limiter.check(request.sid, kind)
+    return handler(*args)
+
+
 def _transport(sid):
     """The transport (`websocket` or `polling`) that `sid` is on right now."""
     server = socketio.server
@@ -76,11 +101,13 @@ def connect(auth=None):
 def disconnect(reason=None):
     """Log why the client left and tell the ones that remain."""
     _state().clients.remove(request.sid)
+    _state().limiter.forget(request.sid)
     log.info("disconnect sid=%s reason=%s", request.sid, reason)
     _announce_presence("disconnect", request.sid, skip_sid=request.sid)
 
 
 @socketio.on("my event", namespace=NAMESPACE)
+@limited(ECHO)
 def my_event(message):
     """Echo: answer the sender only."""
     data = validation.text(message, "data", _max_length())
@@ -88,6 +115,7 @@ def my_event(message):
 
 
 @socketio.on("my broadcast event", namespace=NAMESPACE)
+@limited(FANOUT)
 def my_broadcast_event(message):
     """Broadcast: answer every client of the namespace, the sender included."""
     data = validation.text(message, "data", _max_length())
@@ -95,6 +123,7 @@ def my_broadcast_event(message):
 
 
 @socketio.on("join", namespace=NAMESPACE)
+@limited(ECHO)
 def join(message):
     """Join a room and tell the sender which rooms it is in now."""
     join_room(validation.room(message))
@@ -103,6 +132,7 @@ def join(message):
 
 
 @socketio.on("leave", namespace=NAMESPACE)
+@limited(ECHO)
 def leave(message):
     """Leave a room and tell the sender which rooms it is in now."""
     leave_room(validation.room(message))
@@ -111,6 +141,7 @@ def leave(message):
 
 
 @socketio.on("close room", namespace=NAMESPACE)
+@limited(FANOUT)
 def on_close_room(message):
     """Warn the room's members, then close the room (everyone leaves it)."""
     room = validation.room(message)
@@ -120,6 +151,7 @@ def on_close_room(message):
 
 
 @socketio.on("my room event", namespace=NAMESPACE)
+@limited(FANOUT)
 def my_room_event(message):
     """Send the data to every member of the room; the sender gets it only if it is one."""
     room = validation.room(message)
@@ -128,6 +160,7 @@ def my_room_event(message):
 
 
 @socketio.on("disconnect request", namespace=NAMESPACE)
+@limited(ECHO)
 def disconnect_request(message=None):
     """Say goodbye, then disconnect the sender from the server side."""
     validation.nothing(message)
@@ -139,6 +172,7 @@ def disconnect_request(message=None):
 
 
 @socketio.on("my ping", namespace=NAMESPACE)
+@limited(ECHO)
 def my_ping(message=None):
     """Answer at once, so the page can time the round trip."""
     validation.nothing(message)
@@ -147,6 +181,7 @@ def my_ping(message=None):
 
 
 @socketio.on("message", namespace=NAMESPACE)
+@limited(ECHO)
 def message(text):
     """`socket.send(text)`: send the text back to the sender with `send()`."""
     send(validation.plain_text(text, _max_length()))
@@ -154,6 +189,7 @@ def message(text):
 
 
 @socketio.on("json", namespace=NAMESPACE)
+@limited(ECHO)
 def json(obj):
     """`socket.send(object)`: send the object back with `send(..., json=True)`."""
     send(validation.json_object(obj, _max_length()), json=True)
@@ -161,6 +197,7 @@ def json(obj):
 
 
 @socketio.on("*", namespace=NAMESPACE)
+@limited(ECHO)
 def unknown_event(event, *args):
     """Any event outside the contract: tell the sender it is not one, rather than stay silent."""
     raise BadInput(f"unknown event {event!r}")
@@ -169,10 +206,16 @@ def unknown_event(event, *args):
 def _never_entered(exc):
     """Whether `exc` is the TypeError of calling a handler with the wrong number of arguments.
 
-    Such an error is raised in Flask-SocketIO's frame, before the handler's
-    own first line runs, so its traceback has no frame below the caller.
+    Such an error is raised by the call itself, before the handler's own
+    first line runs: its innermost frame is the caller's, Flask-SocketIO's
+    or `_call_within_limit`'s.
     """
-    return isinstance(exc, TypeError) and exc.__traceback__ is not None and exc.__traceback__.tb_next is None
+    if not isinstance(exc, TypeError) or exc.__traceback__ is None:
+        return False
+    innermost = exc.__traceback__
+    while innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    return innermost is exc.__traceback__ or innermost.tb_frame.f_code is _call_within_limit.__code__
 
 
 @socketio.on_error(NAMESPACE)
@@ -181,6 +224,12 @@ def on_handler_error(exc):
     event = request.event["message"]
     if event == "*" and request.event["args"]:
         event = request.event["args"][0]
+    if isinstance(exc, RateLimited):
+        # Dropped without a line per event: a flood must not flood the log too.
+        if exc.notify:
+            log.warning("rate limited event=%r sid=%s: dropping events until its bucket refills", event, request.sid)
+            emit("my error", {"event": event, "error": "rate limited"})
+        return {"ok": False, "error": "rate limited"}
     if isinstance(exc, BadInput) or _never_entered(exc):
         error = str(exc) if isinstance(exc, BadInput) else _arity_error()
         log.warning("bad input event=%r sid=%s: %s", event, request.sid, error)
@@ -192,5 +241,6 @@ def on_handler_error(exc):
 
 
 def _arity_error():
-    """The message for an event sent with more arguments than its one payload."""
-    return f"this event takes one payload, got {len(request.event['args'])} arguments"
+    """The message for an event sent with no payload, or with several, where it takes one."""
+    count = len(request.event["args"])
+    return f"this event takes one payload, got {count or 'none'}" + (" arguments" if count else "")

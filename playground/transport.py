@@ -1,0 +1,248 @@
+"""Guards at the transport level, below the event handlers: foreign origins, oversized packets, slow readers.
+
+Engine.IO enforces the first two on its own but says nothing useful when it
+does (a refused origin is logged once per process, an oversized packet not
+at all), and it queues packets for a client that stops reading without any
+bound. Each guard here adds one clear log line per client, and the last one
+a cap:
+
+- `OriginCheck` is the `cors_allowed_origins` callable Engine.IO accepts:
+  the same decision as its own default, plus a line per refused handshake.
+- `TransportGuard` is WSGI middleware in front of Engine.IO: it logs a
+  polling request or WebSocket message over `MAX_HTTP_BUFFER_SIZE` (which
+  Engine.IO then refuses by closing the connection), and runs the
+  `OutboxMonitor`.
+- `OutboxMonitor` looks at every connection's outgoing queue a few times a
+  second and disconnects the client that stopped reading: more than
+  `MAX_QUEUED_PACKETS` waiting and not one sent for `STALL_TIMEOUT` seconds
+  (or ten times that many, read or not: it cannot keep up). Under gevent a
+  WebSocket write blocks only that client's writer task, so a client that
+  never reads stalls nobody else: its queue just grows. That queue is what
+  the cap bounds. A size alone would not do: a burst of broadcasts queues
+  thousands of packets for every healthy client too, and their writers
+  wait until the burst's handlers have all run, which on a busy machine
+  takes a second or two.
+"""
+
+import contextlib
+import logging
+import socket
+import time
+from urllib.parse import parse_qs
+
+log = logging.getLogger(__name__)
+
+#: Seconds between two looks at the outgoing queues; the cap may be overshot by what arrives in between.
+MONITOR_INTERVAL = 0.25
+
+#: Seconds without a packet sent, over `MAX_QUEUED_PACKETS`, that make a client one that stopped reading.
+STALL_TIMEOUT = 5.0
+
+#: Past this many times `MAX_QUEUED_PACKETS`, a client is disconnected even if it still reads.
+HARD_LIMIT_FACTOR = 10
+
+#: Where `TransportGuard` keeps the WebSocket of a request in its WSGI environ.
+WEBSOCKET_KEY = "playground.websocket"
+
+
+def _client(environ):
+    """`address:port` of the client of a WSGI request, for log lines."""
+    return f"{environ.get('REMOTE_ADDR', '?')}:{environ.get('REMOTE_PORT', '?')}"
+
+
+def _query_sid(environ):
+    """The Engine.IO session id a request names, or None for a handshake."""
+    return parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
+
+
+def _log_oversized(environ, what, size, limit):
+    """The one line that says why Engine.IO is about to close a connection: a packet over the limit."""
+    log.warning(
+        "closing connection addr=%s eio_sid=%s: a %s of %d bytes exceeds MAX_HTTP_BUFFER_SIZE=%d",
+        _client(environ),
+        _query_sid(environ),
+        what,
+        size,
+        limit,
+    )
+
+
+class OriginCheck:
+    """Accepts the origins of `CORS_ALLOWED_ORIGINS` (None: the server's own) and logs each refusal once."""
+
+    def __init__(self, allowed):
+        """`allowed` is None for same-origin only, else a list of origins."""
+        self.allowed = allowed
+
+    def __call__(self, origin, environ):
+        """Engine.IO's question: may a request with this `Origin` header go on?"""
+        if not origin:
+            # Asked again for the CORS headers of a request without Origin: there is nothing to allow.
+            return False
+        if origin in (self.allowed if self.allowed is not None else self._same_origin(environ)):
+            return True
+        # Engine.IO calls this once per request and refuses the handshake, so a
+        # refused client never gets as far as a second request: one line each.
+        log.warning(
+            "refused origin=%r addr=%s transport=%s: not in CORS_ALLOWED_ORIGINS",
+            origin,
+            _client(environ),
+            "websocket" if environ.get("HTTP_UPGRADE", "").lower() == "websocket" else "polling",
+        )
+        return False
+
+    @staticmethod
+    def _same_origin(environ):
+        """The page's own origin as the browser sees it: directly, or through a proxy's forwarded headers."""
+        scheme, host = environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST", "")
+        origins = [f"{scheme}://{host}"]
+        if "HTTP_X_FORWARDED_PROTO" in environ or "HTTP_X_FORWARDED_HOST" in environ:
+            forwarded_scheme = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
+            forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
+            origins.append(f"{forwarded_scheme}://{forwarded_host}")
+        return origins
+
+
+class OriginAlreadyLogged(logging.Filter):
+    """Drops Engine.IO's own refused-origin line: `OriginCheck` logged that refusal with the client's address.
+
+    Engine.IO logs only the first refusal of a process at ERROR (the rest at
+    INFO, which it does not show), so without this the first one is logged twice.
+    """
+
+    def filter(self, record):
+        """Keep every record but Engine.IO's "... is not an accepted origin." line."""
+        return "is not an accepted origin" not in record.getMessage()
+
+
+class _WatchedWebSocket:
+    """A gevent-websocket connection that logs an oversized message and can be cut off.
+
+    Engine.IO reads every message through `receive` and refuses one over
+    the limit by closing the connection; this says so first, in one line.
+    Every other attribute is the real WebSocket's.
+    """
+
+    def __init__(self, websocket, environ, limit):
+        """Wrap `websocket`, the one gevent-websocket put in `environ`."""
+        self._websocket = websocket
+        self._environ = environ
+        self._limit = limit
+
+    def __getattr__(self, name):
+        """Everything but `receive` and `abort` is the real WebSocket's."""
+        return getattr(self._websocket, name)
+
+    def receive(self):
+        """The next message, after logging it if Engine.IO is about to refuse it as too large."""
+        message = self._websocket.receive()
+        if message and len(message) > self._limit:
+            _log_oversized(self._environ, "WebSocket message", len(message), self._limit)
+        return message
+
+    def abort(self):
+        """Shut the TCP connection down, which wakes the reader and a writer stuck on a full socket buffer."""
+        handler = self._websocket.handler
+        if handler is not None and handler.socket is not None:
+            # Already shut means nothing is left to wake.
+            with contextlib.suppress(OSError):
+                handler.socket.shutdown(socket.SHUT_RDWR)
+
+
+class OutboxMonitor:
+    """Disconnects any client with more than `limit` packets waiting for it and none sent since the last look."""
+
+    def __init__(self, socketio, limit, find_websocket):
+        """Watch `socketio`'s Engine.IO sockets; `find_websocket(sid)` returns a WebSocket to abort, or None."""
+        self.socketio = socketio
+        self.limit = limit
+        self.find_websocket = find_websocket
+        # The first packet in each long queue, and since when it is first: nothing was sent meanwhile.
+        self._heads = {}
+
+    def run(self):
+        """Look at every queue each `MONITOR_INTERVAL` seconds, for as long as the process lives."""
+        while True:
+            self.socketio.sleep(MONITOR_INTERVAL)
+            try:
+                self.check()
+            except Exception as exc:
+                log.error("outbox monitor failed: %s: %s", type(exc).__name__, exc)
+
+    def check(self):
+        """Disconnect every client over the limit now; return their Engine.IO sids."""
+        eio = self.socketio.server.eio
+        now = time.monotonic()
+        heads, over = {}, []
+        for sock in list(eio.sockets.values()):
+            queued = sock.queue.qsize()
+            if sock.closed or queued <= self.limit:
+                continue
+            head = sock.queue.peek_nowait()
+            previous, since = self._heads.get(sock.sid, (None, now))
+            heads[sock.sid] = (head, since if previous is head else now)
+            if now - heads[sock.sid][1] >= STALL_TIMEOUT or queued > HARD_LIMIT_FACTOR * self.limit:
+                over.append(sock)
+        self._heads = heads
+        for sock in over:
+            log.warning(
+                "disconnecting eio_sid=%s: %d packets queued for a client that does not read (MAX_QUEUED_PACKETS=%d)",
+                sock.sid,
+                sock.queue.qsize(),
+                self.limit,
+            )
+            # Not `eio.disconnect`, which waits for the queue to drain: it never would.
+            sock.close(wait=False, abort=True, reason=eio.reason.SERVER_DISCONNECT)
+            websocket = self.find_websocket(sock.sid)
+            if websocket is not None:
+                websocket.abort()
+        return [sock.sid for sock in over]
+
+
+class TransportGuard:
+    """WSGI middleware in front of Engine.IO: logs oversized packets, remembers WebSockets, starts the monitor."""
+
+    def __init__(self, wsgi_app, socketio, max_size, max_queued, path="/socket.io/"):
+        """Guard the requests under `path`; the rest go straight to `wsgi_app`."""
+        self.wsgi_app = wsgi_app
+        self.socketio = socketio
+        self.max_size = max_size
+        self.path = path
+        self.monitor = OutboxMonitor(socketio, max_queued, self.find_websocket)
+        self._monitor_task = None
+        # WebSockets that upgraded a polling session, by sid; the others are in their own environ.
+        self._upgrades = {}
+
+    def __call__(self, environ, start_response):
+        """Look at one request on its way to Engine.IO."""
+        if not environ.get("PATH_INFO", "").startswith(self.path):
+            return self.wsgi_app(environ, start_response)
+        if self._monitor_task is None:
+            # Started by the first real connection, so that test clients and imports start nothing.
+            self._monitor_task = self.socketio.start_background_task(self.monitor.run)
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if environ.get("REQUEST_METHOD") == "POST" and length.isdigit() and int(length) > self.max_size:
+            _log_oversized(environ, "polling request", int(length), self.max_size)
+        websocket = environ.get("wsgi.websocket")
+        if websocket is None:
+            return self.wsgi_app(environ, start_response)
+        watched = environ["wsgi.websocket"] = environ[WEBSOCKET_KEY] = _WatchedWebSocket(
+            websocket, environ, self.max_size
+        )
+        sid = _query_sid(environ)
+        if sid is not None:
+            self._upgrades[sid] = watched
+        try:
+            # A WebSocket request lasts as long as the connection: this returns when it ends.
+            return self.wsgi_app(environ, start_response)
+        finally:
+            if sid is not None:
+                self._upgrades.pop(sid, None)
+
+    def find_websocket(self, sid):
+        """The WebSocket carrying Engine.IO session `sid`, or None if it is on polling."""
+        if sid in self._upgrades:
+            return self._upgrades[sid]
+        # A client that opened with WebSocket did its handshake on it: Socket.IO kept that environ.
+        environ = self.socketio.server.environ.get(sid) or {}
+        return environ.get(WEBSOCKET_KEY)
