@@ -1,0 +1,52 @@
+"""Fixtures for the fast unit tests: a fresh app per test, and Flask-SocketIO test clients on it."""
+
+import pytest
+
+from playground import create_app, socketio
+from playground.config import NAMESPACE
+
+
+@pytest.fixture
+def app():
+    """A fresh app with the feed off, as the testing configuration should be."""
+    return create_app({"TESTING": True, "SECRET_KEY": "test", "FEED_INTERVAL": 0})
+
+
+@pytest.fixture
+def connect(app):
+    """Connect a new test client to `/test`; every client is disconnected at teardown."""
+    clients = []
+
+    def _connect(flask_app=None):
+        client = socketio.test_client(flask_app or app, namespace=NAMESPACE)
+        assert client.is_connected(NAMESPACE)
+        clients.append(client)
+        return client
+
+    yield _connect
+    for client in clients:
+        if client.is_connected(NAMESPACE):
+            client.disconnect(namespace=NAMESPACE)
+
+
+@pytest.fixture
+def alice(connect):
+    """A connected client whose greeting has already been read."""
+    client = connect()
+    client.get_received(NAMESPACE)
+    return client
+
+
+@pytest.fixture
+def bob(connect, alice):
+    """A second connected client (after alice); both have read their greetings."""
+    client = connect()
+    client.get_received(NAMESPACE)
+    alice.get_received(NAMESPACE)
+    return client
+
+
+@pytest.fixture
+def http(app):
+    """Flask's HTTP test client."""
+    return app.test_client()
