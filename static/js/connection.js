@@ -86,6 +86,7 @@ export function watchConnection(socket, view, log, choice) {
   });
   socket.on("disconnect", (reason) => {
     view.sid.textContent = "—";
+    view.transport.textContent = "—";
     if (socket.active) {
       // The client reconnects by itself after a lost connection (server restart, network).
       showState("reconnecting", "Connection lost, reconnecting…");

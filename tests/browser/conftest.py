@@ -87,6 +87,15 @@ class BrowserProblems:
         finally:
             self._tolerated.remove(compiled)
 
+    def close(self, target):
+        """Close a page or context at the end of a test.
+
+        Closing ends the page's connection, which can abort a pending
+        long-poll request: that is the test ending, not a page problem.
+        """
+        with self.tolerate(r"/socket\.io/.*ERR_ABORTED", "the page is being closed at the end of the test"):
+            target.close()
+
     def watch(self, page):
         """Record the page's console errors, uncaught exceptions and failed requests."""
         page.on(
@@ -146,8 +155,6 @@ def open_page(browser_contexts, browser_problems):
         return page
 
     yield _open
-    # Closing a page ends its connection, which can abort a pending long-poll: the test is over, not a page problem.
-    with browser_problems.tolerate(r"/socket\.io/.*ERR_ABORTED", "the page is being closed at the end of the test"):
-        for page in pages:
-            if not page.is_closed():
-                page.close()
+    for page in pages:
+        if not page.is_closed():
+            browser_problems.close(page)
