@@ -25,3 +25,27 @@ control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s fwd=%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+
+
+def post_worker_init(worker):
+    """On SIGTERM, say goodbye at once (see `playground.goodbye`) and let the worker end by itself.
+
+    Otherwise the worker waits for its open WebSockets until the master kills
+    it at graceful_timeout, and the other instances find out only when the
+    feed lock and the presence count expire (see deploy/README.md).
+    """
+    import signal
+
+    import gevent
+
+    from playground import goodbye
+
+    stop_accepting = worker.handle_exit
+
+    def on_sigterm(sig, frame):
+        """gunicorn's own handling, plus the goodbye in a greenlet of its own (it does network I/O)."""
+        stop_accepting(sig, frame)
+        gevent.spawn(goodbye, worker.wsgi)
+
+    signal.signal(signal.SIGTERM, on_sigterm)

@@ -39,6 +39,9 @@ class SoleProcess:
         """Always lead: no other process shares these clients."""
         return Role.LEAD
 
+    def resign(self):
+        """Nothing to hand over."""
+
 
 class RedisLeadership:
     """Which instance feeds: the one holding a Redis lock whose time-to-live is two intervals.
@@ -87,6 +90,19 @@ class RedisLeadership:
             return Role.ALONE
         self.link.succeeded()
         return Role.LEAD if self.leading else Role.FOLLOW
+
+    def resign(self):
+        """Release the lock, so that another instance takes over at its next try instead of after the TTL."""
+        from redis.exceptions import RedisError
+
+        if not self.leading:
+            return
+        self.leading = False
+        try:
+            self.lock.release()
+            log.info("feed leadership released instance=%s", self.instance)
+        except RedisError as exc:
+            log.warning("feed leadership not released instance=%s (it expires by itself): %s", self.instance, exc)
 
 
 class NumberFeed:
@@ -138,6 +154,11 @@ class NumberFeed:
     def stop(self):
         """Ask the task to end after its current sleep."""
         self._stopped = True
+
+    def resign(self):
+        """Stop for good and hand the feed to another instance at once (when this process exits)."""
+        self.stop()
+        self.leadership.resign()
 
     def _run(self):
         """Tick on a fixed schedule, so the rate does not drift by the time each emit takes."""

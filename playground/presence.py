@@ -30,6 +30,9 @@ class LocalPresence:
         """After a connect or disconnect: the new total."""
         return self.total()
 
+    def leave(self):
+        """Nothing to tell anyone: this process's clients go with it."""
+
 
 # One round trip that records this instance's count, sweeps the instances
 # whose expiry passed (by Redis's clock, so the instances' clocks need not
@@ -79,6 +82,7 @@ class RedisPresence:
         self._others = 0
         self._lock = threading.Lock()
         self._task = None
+        self._left = False
 
     def total(self):
         """Clients across all live instances, as of now (one round trip to Redis)."""
@@ -86,17 +90,32 @@ class RedisPresence:
 
     def changed(self):
         """After a connect or disconnect: publish this instance's count and return the new total."""
+        if self._left:  # closing down: the goodbye already removed this instance
+            return self._others + len(self.clients)
         self._start_heartbeat_once()
         return self.total()
 
     def leave(self):
-        """Say goodbye: remove this instance's count at once rather than waiting for it to expire."""
+        """Say goodbye when this process exits: drop its count at once and tell every client the new total."""
         from redis.exceptions import RedisError
 
+        if self._left:
+            return
+        self._left = True
         try:
-            self.redis.pipeline().zrem(self.EXPIRY_KEY, self.instance).hdel(self.COUNTS_KEY, self.instance).execute()
+            pipeline = self.redis.pipeline()
+            pipeline.zrem(self.EXPIRY_KEY, self.instance).hdel(self.COUNTS_KEY, self.instance)
+            pipeline.hvals(self.COUNTS_KEY)
+            total = sum(int(count) for count in pipeline.execute()[-1])
         except RedisError as exc:
-            log.warning("presence goodbye failed instance=%s: %s", self.instance, exc)
+            log.warning("presence goodbye failed instance=%s (its count expires by itself): %s", self.instance, exc)
+            return
+        log.info("presence goodbye instance=%s total=%s", self.instance, total)
+        self._announce(total)
+
+    def _announce(self, total):
+        """Tell every client of every instance the corrected count: clients left with no sid of their own."""
+        self.socketio.emit("presence", {"event": "disconnect", "sid": "", "clients": total}, namespace=self.namespace)
 
     def _sync(self):
         """Write this instance's count, sweep the dead ones; return (total, clients of swept instances)."""
@@ -126,13 +145,14 @@ class RedisPresence:
 
     def _heartbeat(self):
         """Keep this instance's count alive; when it swept a dead instance, tell every client the new total."""
-        while True:
+        while not self._left:
             self.socketio.sleep(self.HEARTBEAT)
+            if self._left:
+                break
             try:
                 total, lost = self._sync()
                 if lost:
                     log.info("presence swept %s clients of silent instances; total=%s", lost, total)
-                    payload = {"event": "disconnect", "sid": "", "clients": total}
-                    self.socketio.emit("presence", payload, namespace=self.namespace)
+                    self._announce(total)
             except Exception as exc:
                 log.error("presence heartbeat failed: %s: %s", type(exc).__name__, exc)

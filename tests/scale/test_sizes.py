@@ -1,0 +1,37 @@
+"""The same deployment with 1 and 2 instances (the main suite runs 3): one delivery per client, one feed."""
+
+import shutil
+import tempfile
+import time
+
+import pytest
+
+from tests.scale.cluster import FEED_INTERVAL, Cluster, greeting_free, settle
+
+pytestmark = pytest.mark.scale
+
+
+@pytest.mark.parametrize("size", [1, 2])
+def test_with_n_instances_each_broadcast_arrives_once_and_the_feed_ticks_once_per_interval(size, report):
+    workdir = tempfile.mkdtemp(prefix=f"scale{size}-")
+    cluster = Cluster(workdir, size=size)
+    try:
+        cluster.start()
+        clients = cluster.spread(per_instance=2)
+        start = time.monotonic()
+        for client in clients:
+            assert client.call("my broadcast event", {"data": f"from-{client.key}"})["ok"] is True
+        settle(clients, clients[-1])
+        sent = sorted(f"from-{client.key}" for client in clients)
+        for client in clients:
+            assert sorted(data for data in greeting_free(client) if data.startswith("from-")) == sent
+        time.sleep(max(0.0, start + 8 * FEED_INTERVAL - time.monotonic()))
+        window = time.monotonic() - start
+        got = [client.numbers_since(start) for client in clients]
+        assert all(numbers == got[0] for numbers in got), "one feed: the same numbers everywhere"
+        ticks_per_interval = len(got[0]) / (window / FEED_INTERVAL)
+        report[f"feed ticks per interval ({size} instance(s))"] = round(ticks_per_interval, 2)
+        assert 0.6 <= ticks_per_interval <= 1.2, got[0]
+    finally:
+        cluster.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
