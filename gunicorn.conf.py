@@ -27,7 +27,6 @@ errorlog = "-"
 access_log_format = '%(h)s fwd=%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
-
 def post_worker_init(worker):
     """On SIGTERM, say goodbye at once (see `playground.goodbye`) and let the worker end by itself.
 

@@ -31,7 +31,7 @@ def announce(text, queue):
 
 
 def main(argv=None):
-    """Parse the command line, announce, and exit non-zero if no instance could have received it."""
+    """Announce; exit 0 if some instance got it, 1 if Redis is down, 2 on a usage error, 3 if no instance listens."""
     parser = argparse.ArgumentParser(prog="python -m playground.announce", description=__doc__.splitlines()[0])
     parser.add_argument("text", help="what every connected client should read")
     parser.add_argument("--queue", help="message queue URL (default: SOCKETIO_MESSAGE_QUEUE, then REDIS_URL)")
@@ -50,7 +50,7 @@ def main(argv=None):
     if receivers is None:
         return 1
     log.info("announced to %d web instance(s): %r", receivers, args.text)
-    return 0 if receivers else 2
+    return 0 if receivers else 3
 
 
 if __name__ == "__main__":
