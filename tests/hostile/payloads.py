@@ -1,0 +1,142 @@
+"""Hypothesis strategies for hostile payloads, and an oracle that says which ones the contract accepts.
+
+The oracle is written from the contract (README table), not from
+`playground.validation`, so that a validation bug shows up as a
+disagreement rather than being copied into the test.
+"""
+
+import json
+import unicodedata
+
+from hypothesis import strategies as st
+
+from playground.config import DEFAULTS
+
+MAX_LENGTH = DEFAULTS["MAX_MESSAGE_LENGTH"]
+MAX_ROOM = 64
+
+#: Every client-to-server event of the contract.
+CONTRACT_EVENTS = (
+    "my event",
+    "my broadcast event",
+    "join",
+    "leave",
+    "close room",
+    "my room event",
+    "disconnect request",
+    "my ping",
+    "message",
+    "json",
+)
+
+# Text that tends to break things: right-to-left marks and scripts, emoji with joiners and
+# skin tones, NUL and other control characters, lone combining marks, a BOM, line separators.
+NASTY_STRINGS = [
+    "",
+    " ",
+    "\x00",
+    "a\x00b",
+    "\x1b[31mred\x1b[0m",
+    "\u202eevil\u202c",
+    "שלום עולם",
+    "مرحبا",
+    "👩🏽‍🚀👨‍👩‍👧‍👦",
+    "\ufeff",
+    "\u0301",
+    "line\u2028break",
+    "<script>alert(1)</script>",
+    '{"data": "x"}',
+    "\ud7ff",
+]
+
+texts = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(NASTY_STRINGS),
+    # Right at and just past the limits, and far past them.
+    st.builds(lambda char, n: char * n, st.sampled_from(["a", "é", "😀", "\x00"]), st.sampled_from([63, 64, 65])),
+    st.builds(
+        lambda char, n: char * n,
+        st.sampled_from(["a", "é", "😀"]),
+        st.sampled_from([MAX_LENGTH - 1, MAX_LENGTH, MAX_LENGTH + 1, 20 * MAX_LENGTH]),
+    ),
+)
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    texts,
+    st.binary(max_size=64),
+)
+
+values = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(texts, st.sampled_from(["data", "room"])), children, max_size=4),
+    ),
+    max_leaves=12,
+)
+
+# Mostly the shapes the handlers expect, with one field wrong, missing or joined by extras.
+shaped = st.one_of(
+    st.fixed_dictionaries({"data": values}),
+    st.fixed_dictionaries({"room": values}),
+    st.fixed_dictionaries({"room": values, "data": values}),
+    st.fixed_dictionaries({"data": texts}, optional={"extra": values, "room": texts}),
+    st.fixed_dictionaries({"room": texts}, optional={"data": texts, "extra": values}),
+)
+
+payload_lists = st.lists(st.one_of(shaped, values), max_size=3)
+
+events = st.one_of(st.sampled_from(CONTRACT_EVENTS), texts.filter(lambda name: name not in CONTRACT_EVENTS))
+
+
+def _text(value, limit=MAX_LENGTH):
+    """A string of at most `limit` characters."""
+    return isinstance(value, str) and len(value) <= limit
+
+
+def _room(value):
+    """A room name: 1 to 64 characters, not all blank, no control characters."""
+    return (
+        isinstance(value, str)
+        and bool(value.strip())
+        and len(value) <= MAX_ROOM
+        and not any(unicodedata.category(char) == "Cc" for char in value)
+    )
+
+
+def _one_object(args, *checks):
+    """Exactly one argument, an object whose fields pass `checks` (name, predicate)."""
+    return (
+        len(args) == 1
+        and isinstance(args[0], dict)
+        and all(name in args[0] and check(args[0][name]) for name, check in checks)
+    )
+
+
+def _small_json(value):
+    """An object whose compact JSON is at most MAX_LENGTH characters."""
+    try:
+        return isinstance(value, dict) and len(json.dumps(value, separators=(",", ":"))) <= MAX_LENGTH
+    except (TypeError, ValueError):
+        return False
+
+
+def accepted(event, args):
+    """Whether the contract says the server answers `event` with `args` normally (else: `my error`)."""
+    if event in ("my event", "my broadcast event"):
+        return _one_object(args, ("data", _text))
+    if event in ("join", "leave", "close room"):
+        return _one_object(args, ("room", _room))
+    if event == "my room event":
+        return _one_object(args, ("room", _room), ("data", _text))
+    if event in ("disconnect request", "my ping"):
+        return not args or (len(args) == 1 and (args[0] is None or args[0] == {}))
+    if event == "message":
+        return len(args) == 1 and _text(args[0])
+    if event == "json":
+        return len(args) == 1 and _small_json(args[0])
+    return False
