@@ -41,13 +41,10 @@ COMMAND_TIMEOUT = 2.0
 #: Seconds between two attempts to subscribe again while Redis is down.
 RESUBSCRIBE_DELAY = 0.5
 
-# Our own code retries at the next tick or packet; redis-py's extra retries
-# would only multiply the time an emit blocks while Redis is unreachable.
-_CONNECTION_OPTIONS = {
-    "socket_connect_timeout": CONNECT_TIMEOUT,
-    "socket_keepalive": True,
-    "retry": Retry(NoBackoff(), 0),
-}
+# Short timeouts, and no redis-py retries with back-off: our own code tries
+# again at the next packet, tick or heartbeat, and extra retries would only
+# multiply the time an emit blocks while Redis is unreachable.
+_CONNECTION_OPTIONS = {"socket_connect_timeout": CONNECT_TIMEOUT, "socket_keepalive": True}
 
 
 def instance_id():
@@ -93,7 +90,8 @@ class RedisLink:
 
 def redis_client(url):
     """A redis-py client for commands (the feed's lock, the presence count) with short timeouts."""
-    return redis.Redis.from_url(url, socket_timeout=COMMAND_TIMEOUT, **_CONNECTION_OPTIONS)
+    # One immediate retry on a new connection: after Redis restarts, a pooled connection fails once.
+    return redis.Redis.from_url(url, socket_timeout=COMMAND_TIMEOUT, retry=Retry(NoBackoff(), 1), **_CONNECTION_OPTIONS)
 
 
 class QueueManager(socketio.RedisManager):
@@ -106,7 +104,12 @@ class QueueManager(socketio.RedisManager):
 
     def __init__(self, url, link, write_only=False):
         """Manage the queue at `url`; report failures and recoveries to `link`."""
-        super().__init__(url, channel=CHANNEL, write_only=write_only, redis_options=dict(_CONNECTION_OPTIONS))
+        super().__init__(
+            url,
+            channel=CHANNEL,
+            write_only=write_only,
+            redis_options={**_CONNECTION_OPTIONS, "retry": Retry(NoBackoff(), 0)},
+        )
         self.link = link
         #: How many processes subscribed to the channel got the last published packet.
         self.last_receivers = None

@@ -7,6 +7,7 @@ config hashes on, so the tests can put clients on every instance and know
 which one each is on.
 """
 
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -27,6 +29,9 @@ FEED_INTERVAL = 0.5
 INSTANCES = 3
 REDIS_PASSWORD = "s3cret-in-the-url"
 NGINX_CONF = os.path.join(PROJECT_ROOT, "deploy", "nginx.conf")
+
+# An Engine.IO long-polling request, as a client's first one.
+ENGINEIO_PATH = "/socket.io/?EIO=4&transport=polling"
 
 # What the shipped config listens on and forwards to; the only text the tests rewrite.
 SHIPPED_LISTEN = "127.0.0.1:8080"
@@ -278,8 +283,9 @@ class Cluster:
     def sticky_keys(self, per_instance, timeout=20):
         """For each instance, `per_instance` fresh `client` keys that nginx sends to it.
 
-        Asks nginx for /healthz with candidate keys and reads in the instances'
-        access logs which one answered: that is where nginx's hash puts the key.
+        Opens an Engine.IO session through nginx with each candidate key, then
+        asks every instance directly to close that session: only the one nginx
+        chose knows it (the others answer 400), which also cleans it up.
         """
         found = {index: [] for index in range(self.size)}
         deadline = time.monotonic() + timeout
@@ -287,17 +293,24 @@ class Cluster:
             assert time.monotonic() < deadline, f"nginx did not spread keys over all instances: {found}"
             self._probes += 1
             key = f"probe{self._probes}"
-            with urllib.request.urlopen(f"{self.nginx.url}/healthz?client={key}", timeout=5) as response:
-                assert response.status == 200
-            owner = wait_until(lambda key=key: self._answered_by(key), 5, f"an instance logging {key}")
-            if len(found[owner[0]]) < per_instance:
-                found[owner[0]].append(key)
+            with urllib.request.urlopen(f"{self.nginx.url}{ENGINEIO_PATH}&client={key}", timeout=5) as response:
+                sid = json.loads(response.read().decode()[1:])["sid"]  # the OPEN packet: "0" + JSON
+            owners = [index for index, instance in enumerate(self.instances) if self._closes(instance, sid)]
+            assert len(owners) == 1, f"session {sid} of key {key} is on instances {owners}"
+            if len(found[owners[0]]) < per_instance:
+                found[owners[0]].append(key)
         return found
 
-    def _answered_by(self, key):
-        """The indexes of the instances whose access log shows a request with `client=key`."""
-        pattern = re.compile(rf"[?&]client={re.escape(key)}[ &]")
-        return [index for index, instance in enumerate(self.instances) if pattern.search(instance.output())]
+    @staticmethod
+    def _closes(instance, sid):
+        """Whether `instance` holds the Engine.IO session `sid`: it accepts a CLOSE packet for it."""
+        request = urllib.request.Request(f"{instance.url}{ENGINEIO_PATH}&sid={sid}", data=b"1", method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status == 200
+        except urllib.error.HTTPError as error:
+            assert error.code == 400, error
+            return False
 
     def connect(self, key, instance, transport="websocket", **options):
         """A client through nginx with sticky key `key`; disconnected at teardown."""
