@@ -28,20 +28,22 @@ def say(page, number, kind, text):
     field.press("Enter")
 
 
-@pytest.fixture(params=["auto", "polling"])
+@pytest.fixture
 def compare_page(request, server, open_page):
-    """The compare view with its two initial clients connected, on each transport."""
-    query = "" if request.param == "auto" else "?transport=polling"
+    """The compare view with its two initial clients connected, on the transport the test asks for (default auto)."""
+    transport = getattr(request, "param", "auto")
+    query = "" if transport == "auto" else "?transport=polling"
     page = open_page(server.url + "/compare" + query)
     expect(page.locator(".client")).to_have_count(2)
     sids = [pane_sid(page, 1), pane_sid(page, 2)]
     assert len(set(sids)) == 2, "each pane must be its own connection"
-    expected = "websocket" if request.param == "auto" else "polling (forced)"
+    expected = "websocket" if transport == "auto" else "polling (forced)"
     for number in (1, 2):
         expect(pane(page, number).locator(".transport")).to_have_text(expected)
     return page
 
 
+@pytest.mark.parametrize("compare_page", ["auto", "polling"], indirect=True)
 def test_echo_stays_in_its_pane_and_broadcast_lands_in_every_pane(compare_page):
     """An echo from pane 1 is only in pane 1; a broadcast from pane 2 is exactly once in both."""
     page = compare_page
