@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.browser.chromium import INSTALL_HINT, chromium_available, launch
+from tests.browser.chromium import CHROMIUM_PATH, INSTALL_HINT, chromium_available, launch
 from tests.servers import ServerProcess, procfile_command
 
 # Generous: the machine is shared with other test runs; waits end as soon as the page is ready.
@@ -53,7 +53,7 @@ def server():
 def browser():
     """Headless Debian Chromium; skipped locally without it, but a failure under CI=true."""
     if not chromium_available():
-        message = f"Chromium not found at /usr/bin/chromium: install it with `{INSTALL_HINT}`"
+        message = f"Chromium not found at {CHROMIUM_PATH}: install it with `{INSTALL_HINT}`"
         if os.environ.get("CI") == "true":
             pytest.fail(message + " (CI=true: browser tests must run, not skip)")
         pytest.skip(message)

@@ -202,8 +202,8 @@ def test_ping_send_json_and_errors(two_pages):
     wait_connected(page_a)  # bad input leaves the connection up
 
 
-def test_transport_is_shown_and_polling_can_be_forced(server, open_page):
-    """Auto mode upgrades to WebSocket and says so; the page's control switches to long-polling, which sticks."""
+def test_transport_is_shown_and_can_be_forced(server, open_page, browser_problems):
+    """Auto mode upgrades to WebSocket and says so; the page's control forces polling (which sticks) or WebSocket."""
     page = open_page(server.url + "/")
     wait_connected(page)
     expect(page.locator("#transport")).to_have_text("websocket")
@@ -220,6 +220,18 @@ def test_transport_is_shown_and_polling_can_be_forced(server, open_page):
     text = unique("over-polling")
     submit(page, "#emit_data", text)
     expect(responses(page, text)).to_have_count(1)
+
+    # And the other way: WebSocket only, without the polling handshake.
+    page.get_by_label("Transport", exact=True).select_option("websocket")
+    with browser_problems.tolerate(
+        r"/socket\.io/\?EIO=4&transport=polling.* net::ERR_ABORTED",
+        "leaving a page on long-polling aborts its pending poll request; that is the navigation, not a fault",
+    ):
+        page.get_by_role("button", name="Reconnect with it").click()
+        expect(page).to_have_url(re.compile(r"/\?transport=websocket$"))
+    sid = wait_connected(page)
+    expect(page.locator("#transport")).to_have_text("websocket (forced)")
+    server.wait_for_output(f"connect sid={sid} addr=127.0.0.1 transport=websocket", timeout=10)
 
 
 def test_inline_script_is_blocked_by_the_csp(server, open_page, browser_problems):
