@@ -75,16 +75,20 @@ class Client {
   }
 }
 
-/** Connect `count` clients, `concurrency` at a time; returns {clients, times, failures, elapsed}. */
-async function connectMany(url, count, concurrency, onEvent) {
+/**
+ * Connect `count` clients, `concurrency` at a time, starting none after `deadlineMs`;
+ * returns {clients, times, failures, elapsed} (clients that never connected are left out).
+ */
+async function connectMany(url, count, concurrency, onEvent, deadlineMs = Infinity) {
   const clients = new Array(count);
   const times = [];
   let failures = 0;
   let next = 0;
   const started = now();
   async function worker() {
-    while (next < count) {
+    while (next < count && now() - started < deadlineMs) {
       const index = next++;
+      if (index % 1000 === 999) process.stderr.write(`  ${index + 1} connected after ${((now() - started) / 1000).toFixed(1)} s\n`);
       for (let attempt = 0; attempt < 3; attempt++) {
         const t0 = now();
         const client = new Client(url, onEvent);
@@ -104,7 +108,7 @@ async function connectMany(url, count, concurrency, onEvent) {
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-  return { clients, times, failures, elapsed: now() - started };
+  return { clients: clients.filter(Boolean), times, failures, elapsed: now() - started };
 }
 
 /** Wait until no event has arrived for `quietMs` (bounded by `maxMs`): lets connect chatter settle. */
@@ -149,10 +153,12 @@ async function echo({ url, clients: count, duration, warmup }) {
   clients.forEach(send);
   await sleep(warmup * 1000);
   measuring = true;
+  say({ phase: 'measuring' });
   const t0 = now();
   await sleep(duration * 1000);
   const elapsed = now() - t0;
   measuring = false;
+  say({ phase: 'measured' });
   stopping = true;
   const count_ = rtts.length;
   const deadline = now() + 5000;
@@ -208,12 +214,14 @@ async function broadcast({ url, receivers, duration, window }) {
     sender.emit('my broadcast event', { data: `b:${seq}` });
   }
   await settle(lastEvent, 500, 30000);
+  say({ phase: 'measuring' });
   firstSend = now();
   for (let i = 0; i < window; i++) sendNext();
   await sleep(duration * 1000);
   stopping = true;
   const deadline = now() + 10000;
   while (done < sent && now() < deadline) await sleep(20);
+  say({ phase: 'measured' });
   let lost = 0;
   let duplicated = 0;
   for (const counts of receipts) {
@@ -270,12 +278,12 @@ function waitForStdin(word, timeoutMs) {
  * from its first to its last receipt, and how many clients get it; then one
  * broadcast from a client, timed from the send to the last receipt.
  */
-async function capacity({ url, clients: count, concurrency, ticks, settleMax }) {
+async function capacity({ url, clients: wanted, concurrency, ticks, settleMax, connectMax }) {
   const tickList = []; // {number, first, last, count}
   const probe = { sentAt: 0, last: 0, count: 0 };
   const lastEvent = { at: now() };
   let recording = false;
-  const { clients, times, failures, elapsed } = await connectMany(url, count, concurrency, (client, name, args) => {
+  const { clients, times, failures, elapsed } = await connectMany(url, wanted, concurrency, (client, name, args) => {
     const t = now();
     if (name === 'newnumber') {
       if (!recording) return;
@@ -294,7 +302,8 @@ async function capacity({ url, clients: count, concurrency, ticks, settleMax }) 
       probe.count++;
       probe.last = t;
     }
-  });
+  }, connectMax * 1000);
+  const count = clients.length; // fewer than wanted if the server could not take them all in time
   say({ phase: 'connected', clients: count, total_s: elapsed / 1000, p50_ms: percentile(times, 50) });
   await settle(lastEvent, 1000, settleMax * 1000);
   recording = true;
@@ -311,6 +320,7 @@ async function capacity({ url, clients: count, concurrency, ticks, settleMax }) 
   closeAll(clients);
   const spreads = full.map((k) => k.last - k.first);
   return {
+    clients_wanted: wanted,
     clients: count,
     connect_total_s: elapsed / 1000,
     connect_retries: failures,

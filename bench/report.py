@@ -186,8 +186,6 @@ def write(run, history_path, report_path, chart_path):
     if os.path.exists(history_path):
         with open(history_path) as history:
             runs = json.load(history)
-    for server in run["servers"].values():
-        server.pop("log_tail", None)
     runs = [*runs, run][-KEEP_RUNS:]
     with open(history_path, "w") as history:
         json.dump(runs, history, indent=1)

@@ -7,6 +7,7 @@ Usage: python -m bench.run [--smoke] [--only NAME ...]
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -15,6 +16,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 
 from tests.servers import PROJECT_ROOT, ServerProcess, app_py_command, procfile_command
@@ -46,13 +48,25 @@ FULL = [
     ("broadcast_100", {"scenario": "broadcast", "receivers": 100, "duration": 5, "window": 4}),
     ("broadcast_500", {"scenario": "broadcast", "receivers": 500, "duration": 8, "window": 4}),
     ("connections", {"scenario": "connections", "clients": 1000, "concurrency": 10, "hold": 60}),
-    ("capacity", {"scenario": "capacity", "clients": 10000, "concurrency": 100, "ticks": 3, "settleMax": 60}),
+    (
+        "capacity",
+        {
+            "scenario": "capacity",
+            "clients": 10000,
+            "concurrency": 100,
+            "ticks": 3,
+            "connectMax": 100,
+            "settleMax": 20,
+            "timeout": 180,
+            # The same code as playground-gunicorn: skipped to keep `make bench` within 15 minutes.
+            "skip": ["playground-app.py"],
+        },
+    ),
 ]
 SMOKE = [
-    ("echo_1", {"scenario": "echo", "clients": 1, "duration": 1, "warmup": 0.5}),
-    ("echo_50", {"scenario": "echo", "clients": 50, "duration": 1.5, "warmup": 0.5}),
-    ("broadcast_100", {"scenario": "broadcast", "receivers": 100, "duration": 1.5, "window": 4}),
-    ("connections", {"scenario": "connections", "clients": 100, "concurrency": 10, "hold": 30}),
+    ("echo_50", {"scenario": "echo", "clients": 50, "duration": 1, "warmup": 0.3, "pause": 0.1}),
+    ("broadcast_100", {"scenario": "broadcast", "receivers": 100, "duration": 1, "window": 4, "pause": 0.1}),
+    ("connections", {"scenario": "connections", "clients": 100, "concurrency": 10, "hold": 30, "pause": 0.1}),
 ]
 
 
@@ -61,6 +75,18 @@ def raise_file_limit():
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
+
+
+def raise_priority():
+    """Run the servers and the generator at nice -10 where allowed, so other work disturbs them less.
+
+    Children inherit the niceness; every server gets the same, so the
+    ratios stay fair. Returns the niceness in effect.
+    """
+    try:
+        return os.nice(-10 - os.nice(0))
+    except PermissionError:
+        return os.nice(0)
 
 
 def npm_ci():
@@ -80,6 +106,25 @@ def check_frames():
         ["node", "check_frames.js"], check=False, cwd=BENCH_DIR, capture_output=True, text=True, timeout=60
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def process_group_cpu_s(pgid):
+    """CPU time (user + system) used so far by every process in the group `pgid`, in seconds.
+
+    Unlike wall-clock rates, CPU time per operation hardly moves when other
+    work shares the machine, so it is the steadier figure to compare.
+    """
+    ticks = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...; utime, stime at 11, 12
+                ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def process_group_rss_kib(pgid):
@@ -107,14 +152,17 @@ def run_generator(url, config, server=None):
     clients are connected and idle, and the result gains `rss_per_connection_kib`.
     """
     argv = pinned(GENERATOR_CORE, ["node", "loadgen.js", json.dumps({**config, "url": url})])
-    timeout = config.get("duration", 0) + 180
     with subprocess.Popen(argv, cwd=BENCH_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as gen:
+        # A server that stops answering must not stall the whole run: the generator is killed.
+        watchdog = threading.Timer(config.get("timeout", 120), gen.kill)
+        watchdog.start()
         rss_before = process_group_rss_kib(server.process.pid) if server else None
-        deadline = time.monotonic() + timeout
         extra = {}
         for line in gen.stdout:
             message = json.loads(line)
-            if message.get("phase") == "connected" and config["scenario"] == "connections":
+            if message.get("phase") in ("measuring", "measured") and server:
+                extra[message["phase"]] = process_group_cpu_s(server.process.pid)
+            elif message.get("phase") == "connected" and config["scenario"] == "connections":
                 time.sleep(2)  # let the server settle after the last handshake
                 rss_after = process_group_rss_kib(server.process.pid)
                 extra = {
@@ -125,29 +173,50 @@ def run_generator(url, config, server=None):
                 gen.stdin.write("close\n")
                 gen.stdin.flush()
             elif "result" in message:
-                return {**message["result"], **extra}
+                watchdog.cancel()
+                return {**message["result"], **per_operation_cpu(message["result"], extra)}
             elif "error" in message:
                 raise RuntimeError(message["error"])
-            if time.monotonic() > deadline:
-                gen.kill()
-                break
-    raise RuntimeError(f"generator ended without a result: {config}")
+        watchdog.cancel()
+    raise RuntimeError(f"generator ended without a result (killed after {config.get('timeout', 120)} s?)")
 
 
-def bench_server(name, scenarios, log=print):
-    """Start server `name`, run every scenario against it, stop it; return {scenario: result}."""
-    command, env = SERVERS[name]
-    results = {}
-    with ServerProcess(" ".join(pinned(SERVER_CORE, [command])), env={**env, "FEED_INTERVAL": "1"}) as server:
+def per_operation_cpu(result, extra):
+    """Add the server's CPU time per round trip or per delivery over the measured window, in µs."""
+    if "measuring" not in extra:
+        return extra
+    cpu = extra.pop("measured") - extra.pop("measuring")
+    operations = result.get("round_trips") or result.get("deliveries")
+    return {**extra, "server_cpu_s": cpu, "cpu_us_per_op": 1e6 * cpu / operations if operations else None}
+
+
+def bench_servers(names, scenarios, log=print):
+    """Start every server in `names`, run each scenario against each in turn, stop them; return results.
+
+    Scenario by scenario rather than server by server: the machine's load
+    drifts, and the figures that are divided by each other are then measured
+    within a minute or two of each other. Idle servers cost next to nothing.
+    Returns {server: {scenario: result}}.
+    """
+    results = {name: {} for name in names}
+    with contextlib.ExitStack() as stack:
+        servers = {}
+        for name in names:
+            command, env = SERVERS[name]
+            servers[name] = stack.enter_context(
+                ServerProcess(" ".join(pinned(SERVER_CORE, [command])), env={**env, "FEED_INTERVAL": "1"})
+            )
         for key, config in scenarios:
-            started = time.monotonic()
-            try:
-                results[key] = run_generator(server.url, config, server)
-            except Exception as exc:  # one failed scenario should not lose the whole run
-                results[key] = {"error": f"{type(exc).__name__}: {exc}"}
-            log(f"  {name} {key}: {json.dumps(results[key])} ({time.monotonic() - started:.0f}s)")
-            time.sleep(1)  # let closing sockets drain before the next scenario
-        results["log_tail"] = server.output()[-2000:]
+            for name, server in servers.items():
+                if name in config.get("skip", ()):
+                    continue
+                started = time.monotonic()
+                try:
+                    results[name][key] = run_generator(server.url, config, server)
+                except Exception as exc:  # one failed scenario should not lose the whole run
+                    results[name][key] = {"error": f"{type(exc).__name__}: {exc}", "log": server.output()[-1500:]}
+                log(f"  {name} {key}: {json.dumps(results[name][key])} ({time.monotonic() - started:.0f}s)")
+                time.sleep(config.get("pause", 1))  # let closing sockets drain before the next one
     return results
 
 
@@ -174,26 +243,27 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="short scenarios, no report")
     parser.add_argument("--only", nargs="*", choices=sorted(SERVERS), help="servers to run (default: all)")
+    parser.add_argument("--scenarios", nargs="*", help="scenario keys to run (default: all)")
     parser.add_argument("--no-report", action="store_true", help="print the results, write nothing")
     args = parser.parse_args(argv)
     limit = raise_file_limit()
+    niceness = raise_priority()
     npm_ci()
     frames = check_frames()
     if not frames["identical"]:
         sys.exit(f"loadgen frames differ from socket.io-client's: {frames}")
-    print(f"frames identical to socket.io-client; open-file limit {limit}", flush=True)
+    print(f"frames identical to socket.io-client; open-file limit {limit}; niceness {niceness}", flush=True)
     started = time.time()
     run = {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
+        "machine": {**machine(), "niceness": niceness},
         "servers": {},
     }
-    for name in args.only or SERVERS:
-        print(f"{name}:", flush=True)
-        run["servers"][name] = bench_server(name, SMOKE if args.smoke else FULL, log=lambda s: print(s, flush=True))
+    scenarios = [(key, config) for key, config in (SMOKE if args.smoke else FULL) if key in (args.scenarios or [key])]
+    run["servers"] = bench_servers(args.only or list(SERVERS), scenarios, log=lambda line: print(line, flush=True))
     run["duration_s"] = round(time.time() - started)
     print(f"done in {run['duration_s']}s", flush=True)
-    if args.smoke or args.no_report:
+    if args.smoke or args.no_report or args.scenarios:
         print(json.dumps(run, indent=1))
         return run
     from bench import report

@@ -27,6 +27,10 @@ DEFAULTS = {
     "RATE_LIMIT_FANOUT": 5.0,
     # Packets the server may hold for one client that does not read them; past that it is disconnected.
     "MAX_QUEUED_PACKETS": 1000,
+    # `presence` goes to everyone only while at most this many clients are connected: each one
+    # costs a packet per client, so announcing every arrival to 10,000 others is 50 million
+    # packets (docs/benchmarks.md). Past the limit the count is still on /healthz.
+    "PRESENCE_MAX_CLIENTS": 100,
     # None means same origin only; "*" means any; else a list of origins.
     "CORS_ALLOWED_ORIGINS": None,
     "SOCKETIO_MESSAGE_QUEUE": None,
@@ -55,6 +59,7 @@ _PARSERS = {
     "RATE_LIMIT": float,
     "RATE_LIMIT_FANOUT": float,
     "MAX_QUEUED_PACKETS": int,
+    "PRESENCE_MAX_CLIENTS": int,
     "CORS_ALLOWED_ORIGINS": _origins,
     "SOCKETIO_MESSAGE_QUEUE": str,
     "LOG_LEVEL": str.upper,

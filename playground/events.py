@@ -46,7 +46,8 @@ def _announce_presence(event, sid, **emit_options):
     """Tell clients how many are connected after `sid` connected or disconnected."""
     # Across every instance when there is a message queue (one Redis round trip per connect/disconnect).
     payload = {"event": event, "sid": sid, "clients": _state().presence.changed()}
-    socketio.emit("presence", payload, namespace=NAMESPACE, **emit_options)
+    if payload["clients"] <= current_app.config["PRESENCE_MAX_CLIENTS"]:
+        socketio.emit("presence", payload, namespace=NAMESPACE, **emit_options)
 
 
 def limited(kind):
