@@ -55,6 +55,27 @@ def settle(clients, sender):
         client.wait_until(lambda c: marker in greeting_free(c), DELIVERY_TIMEOUT, f"{marker} at {client.key}")
 
 
+def one_feed_rate(clients, start, end):
+    """Check that every client got the same numbers in the same order; return numbers per interval.
+
+    A number emitted right at `start` or `end` may reach one instance's
+    clients just inside the window and another's just outside, so the
+    sequence compared is the first client's, half an interval in from each
+    edge, found as one unbroken run in each other client's numbers.
+    """
+    margin = FEED_INTERVAL / 2
+    numbers = [payload["number"] for at, event, payload in list(clients[0].arrivals) if event == "newnumber"]
+    times = [at for at, event, _ in list(clients[0].arrivals) if event == "newnumber"]
+    core = [number for number, at in zip(numbers, times, strict=True) if start + margin < at < end - margin]
+    assert len(core) >= 2, f"too few numbers to compare: {core}"
+    for client in clients:
+        theirs = client.numbers_since(start - 2 * FEED_INTERVAL)
+        runs = (theirs[i : i + len(core)] for i in range(len(theirs) - len(core) + 1))
+        assert core in runs, f"{client.key} on instance {client.instance} got {theirs}, not the run {core}"
+    in_window = sum(1 for at in times if start <= at < end)
+    return in_window / ((end - start) / FEED_INTERVAL)
+
+
 def require(program, package):
     """The path of `program`; a skip naming the apt package when it is missing (a failure under CI=true)."""
     path = shutil.which(program) or next(
@@ -342,13 +363,18 @@ class Cluster:
         live = [instance for instance in self.instances if instance.process.poll() is None]
         wait_until(lambda: all(instance.health()["clients"] == 0 for instance in live), 10, "every client gone")
 
-    def leader(self):
-        """The index of the instance that last logged taking the feed's lock."""
-        latest = None
+    def leaders(self):
+        """The indexes of the live instances whose last word on the feed's lock is that they took it."""
+        found = []
         for index, instance in enumerate(self.instances):
-            for match in re.finditer(
-                r"^(\S+ \S+) INFO playground.feed: feed leadership taken", instance.output(), re.M
-            ):
-                if latest is None or match.group(1) > latest[0]:
-                    latest = (match.group(1), index)
-        return latest[1] if latest else None
+            if instance.process.poll() is not None:
+                continue
+            said = re.findall(r"feed leadership (taken|lost|released)", instance.output())
+            if said and said[-1] == "taken":
+                found.append(index)
+        return found
+
+    def leader(self):
+        """The index of the one instance that feeds, or None while there is not exactly one."""
+        found = self.leaders()
+        return found[0] if len(found) == 1 else None
