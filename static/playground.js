@@ -32,6 +32,7 @@ function showConnectButtons() {
   byId("connect").disabled = socket.active;
 }
 
+/** Status bar: state, sid, transport, presence, and the disconnect / connect buttons. */
 function wireConnection() {
   byId("transport_choice").value = choice;
   watchConnection(socket, { root: document.body, state: byId("status"), sid: byId("sid"), transport: byId("transport") }, log, choice);
@@ -53,6 +54,7 @@ function wireConnection() {
   });
 }
 
+/** Join, leave and close rooms, send to one, and show the rooms this client is in. */
 function wireRooms() {
   const roomInput = byId("room_name");
   onSubmit(byId("rooms_form"), (event) => {
@@ -81,6 +83,7 @@ function wireRooms() {
   });
 }
 
+/** Time the round trip of `my ping` to `my pong`. */
 function wirePing() {
   let sentAt = null;
   byId("ping").addEventListener("click", () => {
@@ -96,13 +99,13 @@ function wirePing() {
   });
 }
 
+/** The `message` (socket.send) and `json` forms; JSON is parsed here, and its errors shown here. */
 function wireSendAndJson() {
   onSubmit(byId("send"), () => {
     const input = byId("send_data");
-    if (socket.connected) {
-      socket.send(takeValue(input));
-    } else {
-      emitIfConnected(socket, log, "message");
+    // socket.send(text) is emit("message", text).
+    if (emitIfConnected(socket, log, "message", input.value)) {
+      takeValue(input);
     }
   });
   const jsonInput = byId("json_data");
@@ -130,11 +133,13 @@ function wireSendAndJson() {
   });
 }
 
+/** Feed the rolling list and the chart from `newnumber`. */
 function wireFeed() {
   const feed = createFeedView(byId("numbers"), byId("chart_line"));
   socket.on("newnumber", ({ number }) => feed.add(number));
 }
 
+/** The log's Clear button. */
 function wireLogControls() {
   byId("clear_log").addEventListener("click", () => log.clear());
 }

@@ -57,11 +57,13 @@ function currentTransport(socket) {
 export function watchConnection(socket, view, log, choice) {
   const manager = socket.io;
 
+  /** Show the connection state as text, and as a data attribute the stylesheet colours. */
   function showState(state, text) {
     view.root.dataset.connection = state;
     view.state.textContent = text;
   }
 
+  /** Show the transport the engine is on; "(forced)" when the page was told which one to use. */
   function showTransport() {
     const name = currentTransport(socket);
     view.transport.textContent = choice === "auto" ? name : `${name} (forced)`;

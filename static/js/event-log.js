@@ -40,6 +40,7 @@ export function createEventLog(list, { limit = DEFAULT_LIMIT } = {}) {
     followEnd = isAtEnd(list);
   });
 
+  /** Append one entry: time, direction, event name and detail, all as text. */
   function add(direction, event, detail, kind) {
     const now = new Date();
     const entry = element("li", `entry entry-${direction}${kind ? ` entry-${kind}` : ""}`);

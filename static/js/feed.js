@@ -12,6 +12,7 @@ const MAX_NUMBER = 10;
 export function createFeedView(list, polyline) {
   const history = [];
 
+  /** Redraw the line from the history, newest number at the right edge. */
   function drawChart() {
     const step = CHART_WIDTH / (CHART_LENGTH - 1);
     const offset = CHART_LENGTH - history.length;
@@ -23,6 +24,7 @@ export function createFeedView(list, polyline) {
     polyline.setAttribute("points", points.join(" "));
   }
 
+  /** Show one new number in the list (keeping the last ten) and on the chart. */
   function add(number) {
     history.push(number);
     if (history.length > CHART_LENGTH) {

@@ -147,11 +147,11 @@ def open_page(browser_contexts, browser_problems):
     """Open `url` in a new page of browser context `who`, watched for problems; closed after the test."""
     pages = []
 
-    def _open(url, who="A"):
+    def _open(url, who="A", wait_until="load"):
         page = browser_contexts(who).new_page()
         pages.append(page)
         browser_problems.watch(page)
-        page.goto(url)
+        page.goto(url, wait_until=wait_until)
         return page
 
     yield _open
