@@ -213,14 +213,17 @@ def test_killing_the_feed_leader_moves_the_feed_and_its_clients_and_corrects_pre
     killed_at = time.monotonic()
     deployment.instances[leader].stop(signal.SIGKILL)  # no goodbye
 
-    # The feed resumes from another instance within 3 intervals.
-    watcher.wait_until(lambda c: c.numbers_since(killed_at), 10 * FEED_INTERVAL, "a number after the kill")
-    first = next(at for at, event, _ in watcher.arrivals if event == "newnumber" and at > killed_at)
-    failover = first - killed_at
-    report["feed failover after SIGKILL of the leader (s)"] = round(failover, 2)
-    report["feed failover (intervals)"] = round(failover / FEED_INTERVAL, 2)
-    assert failover <= 3 * FEED_INTERVAL + 0.5, failover
-    wait_until(lambda: deployment.leader() not in (None, leader), 5, "a new leader")
+    # The feed resumes from another instance within 3 intervals: the longest silence a client on a
+    # surviving instance sees around the kill (a number already in flight may land just after it).
+    wait_until(lambda: deployment.leader() not in (None, leader), 10, "a new leader")
+    watcher.wait_until(lambda c: len(c.numbers_since(killed_at)) >= 4, 10 * FEED_INTERVAL, "numbers after the kill")
+    arrivals = [
+        at for at, event, _ in list(watcher.arrivals) if event == "newnumber" and at > killed_at - FEED_INTERVAL
+    ]
+    silence, resumed = max((later - earlier, later) for earlier, later in itertools.pairwise(arrivals))
+    report["feed silence around SIGKILL of the leader (intervals)"] = round(silence / FEED_INTERVAL, 2)
+    report["feed resumed after SIGKILL of the leader (s)"] = round(resumed - killed_at, 2)
+    assert silence <= 3 * FEED_INTERVAL + 0.25, [round(at - killed_at, 3) for at in arrivals]
 
     # The dead instance's clients reconnect through nginx, to another instance, and keep receiving.
     for client, old_sid in zip(orphans, old_sids, strict=True):
