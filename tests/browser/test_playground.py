@@ -94,7 +94,7 @@ def test_closing_b_shows_its_disconnect_in_a(two_pages):
 
 
 def test_rooms_join_message_leave_close(two_pages):
-    """Both join a room and get its messages; after B leaves only A does; closing the room is shown."""
+    """Both join a room and get its messages; after B leaves only A does; closing it tells every member."""
     page_a, page_b = two_pages
     room = unique("room")
     for page in two_pages:
@@ -116,11 +116,19 @@ def test_rooms_join_message_leave_close(two_pages):
     broadcast_barrier(page_a, page_b)
     expect(responses(page_b, second)).to_have_count(0)
 
+    # B comes back; A closes the room: both members are told, and neither page lists the room any more.
+    submit(page_b, "#room_name", room)
+    expect(page_b.locator("#rooms li")).to_have_text([room])
     page_a.get_by_role("button", name="Close").click()
-    expect(responses(page_a, f"Room {room} is closing.")).to_have_count(1)
-    expect(page_a.locator("#rooms li")).to_have_count(0)
+    for page in two_pages:
+        expect(responses(page, f"Room {room} is closing.")).to_have_count(1)
+        expect(page.locator("#rooms li")).to_have_count(0)
+    # The room is gone: a message to it reaches nobody, not even the former members.
+    third = unique("after-close")
+    submit(page_a, "#room_event_data", third)
     broadcast_barrier(page_a, page_b)
-    expect(responses(page_b, f"Room {room} is closing.")).to_have_count(0)
+    for page in two_pages:
+        expect(responses(page, third)).to_have_count(0)
 
 
 def test_markup_in_messages_is_shown_as_text_and_runs_nothing(two_pages):
