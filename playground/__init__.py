@@ -98,7 +98,15 @@ def create_app(test_config=None):
 
         redis, link, instance = scale_out["redis"], scale_out["link"], scale_out["instance"]
         leadership = RedisLeadership(redis, link, interval, instance) if interval > 0 else None
-        presence = RedisPresence(redis, link, clients, socketio=socketio, namespace=config.NAMESPACE, instance=instance)
+        presence = RedisPresence(
+            redis,
+            link,
+            clients,
+            socketio=socketio,
+            namespace=config.NAMESPACE,
+            instance=instance,
+            announce_limit=app.config["PRESENCE_MAX_CLIENTS"],
+        )
     else:
         leadership, presence = None, LocalPresence(clients)
     app.extensions["playground"] = PlaygroundState(

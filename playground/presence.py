@@ -69,9 +69,10 @@ class RedisPresence:
     #: Seconds after its last heartbeat that a silent instance stops counting.
     TTL = 3.0
 
-    def __init__(self, redis_client, link, clients, *, socketio, namespace, instance):
-        """Count `clients` under the name `instance`; announce corrections through `socketio`."""
+    def __init__(self, redis_client, link, clients, *, socketio, namespace, instance, announce_limit):
+        """Count `clients` under the name `instance`; announce corrections through `socketio` up to `announce_limit`."""
         self.redis = redis_client
+        self.announce_limit = announce_limit
         self.link = link
         self.clients = clients
         self.socketio = socketio
@@ -114,8 +115,13 @@ class RedisPresence:
         self._announce(total)
 
     def _announce(self, total):
-        """Tell every client of every instance the corrected count: clients left with no sid of their own."""
-        self.socketio.emit("presence", {"event": "disconnect", "sid": "", "clients": total}, namespace=self.namespace)
+        """Tell every client of every instance the corrected count: clients left with no sid of their own.
+
+        Like every `presence`, only while few enough clients are connected (PRESENCE_MAX_CLIENTS).
+        """
+        if total <= self.announce_limit:
+            payload = {"event": "disconnect", "sid": "", "clients": total}
+            self.socketio.emit("presence", payload, namespace=self.namespace)
 
     def _sync(self):
         """Write this instance's count, sweep the dead ones; return (total, clients of swept instances)."""
