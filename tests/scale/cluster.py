@@ -244,7 +244,9 @@ class Cluster:
     """Redis, the instances and nginx, with what the tests need to break and mend them."""
 
     def __init__(self, workdir, size=INSTANCES):
-        """Prepare Redis, `size` instances and nginx, on free ports."""
+        """Prepare Redis, `size` instances and nginx, on free ports, their files under `workdir`."""
+        # nginx's workers run as `nobody` when the tests run as root: they must reach the prefix inside.
+        os.chmod(workdir, 0o755)
         self.workdir = workdir
         self.size = size
         self.redis = RedisServer(workdir)

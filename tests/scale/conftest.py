@@ -8,14 +8,24 @@ import pytest
 
 from tests.scale.cluster import Cluster
 
+# The numbers the suite observed (failover times, deliveries, ticks), shown at the end of every run.
+OBSERVED = {}
+
 
 @pytest.fixture(scope="session")
 def report():
-    """Collect the numbers the suite observed and print them at the end (shown with -s, and in the log)."""
-    numbers = {}
-    yield numbers
-    lines = ["", "scale-out numbers observed:"] + [f"  {name}: {value}" for name, value in numbers.items()]
-    print("\n".join(lines))
+    """A dict for the numbers a test observed; they are printed in the run's summary."""
+    return OBSERVED
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the observed numbers after the test results, and keep a copy in $TMPDIR/scale-report.txt."""
+    if not OBSERVED:
+        return
+    lines = [f"{name}: {value}" for name, value in OBSERVED.items()]
+    terminalreporter.section("scale-out numbers observed")
+    for line in lines:
+        terminalreporter.write_line(line)
     with open(os.path.join(tempfile.gettempdir(), "scale-report.txt"), "w") as out:
         out.write("\n".join(lines) + "\n")
 
@@ -24,7 +34,6 @@ def report():
 def cluster():
     """The deployment, started once for the whole suite."""
     workdir = tempfile.mkdtemp(prefix="scale-")
-    os.chmod(workdir, 0o755)
     deployment = Cluster(workdir)
     try:
         yield deployment.start()
