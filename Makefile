@@ -42,5 +42,9 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.app-insta
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+## screenshots: regenerate the README's pictures in docs/ with the browser suite's Chromium set-up
+screenshots: system-deps $(VENV)/.dev-installed
+	$(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
