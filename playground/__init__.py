@@ -141,7 +141,8 @@ def goodbye(app):
     """
     state = app.extensions["playground"]
     state.feed.resign()
-    # abort: no CLOSE packet, so clients treat it as a lost connection and reconnect (a CLOSE would stop them).
+    # abort: no CLOSE packet. Every client then sees a lost connection and reconnects; the JS client
+    # would also come back after a CLOSE, but python-socketio's client takes a CLOSE as final.
     for connection in list(socketio.server.eio.sockets.values()):
         connection.close(wait=False, abort=True)
     state.presence.leave()
