@@ -177,7 +177,8 @@ class NumberFeed:
         """Send one number if this process leads; return whether it did. A failure is logged and the feed goes on."""
         try:
             role = self.leadership.role()
-            if role is Role.FOLLOW:
+            # Stopped while asking Redis: the lock may be released already, and another instance leading.
+            if role is Role.FOLLOW or self._stopped:
                 return False
             options = {"ignore_queue": True} if role is Role.ALONE else {}
             self.socketio.emit("newnumber", {"number": self.next_number()}, namespace=self.namespace, **options)
