@@ -288,7 +288,7 @@ async function capacity({ url, clients: wanted, concurrency, ticks, settleMax, c
     if (name === 'newnumber') {
       if (!recording) return;
       const number = args[0].number;
-      let tick = tickList.find((k) => k.number === number && t - k.first < 900);
+      let tick = tickList.find((k) => k.number === number && t - k.first < 10000);
       if (!tick) {
         tick = { number, first: t, last: t, count: 0 };
         tickList.push(tick);

@@ -48,6 +48,9 @@ FULL = [
     ("broadcast_100", {"scenario": "broadcast", "receivers": 100, "duration": 5, "window": 4}),
     ("broadcast_500", {"scenario": "broadcast", "receivers": 500, "duration": 8, "window": 4}),
     ("connections", {"scenario": "connections", "clients": 1000, "concurrency": 10, "hold": 60}),
+    # One at a time: no queueing behind other handshakes, so what is left is the handshake
+    # itself, and Nagle's algorithm shows as tens of milliseconds.
+    ("connect_sequential", {"scenario": "connections", "clients": 200, "concurrency": 1, "hold": 60}),
     (
         "capacity",
         {
@@ -162,13 +165,14 @@ def run_generator(url, config, server=None):
             message = json.loads(line)
             if message.get("phase") in ("measuring", "measured") and server:
                 extra[message["phase"]] = process_group_cpu_s(server.process.pid)
-            elif message.get("phase") == "connected" and config["scenario"] == "connections":
-                time.sleep(2)  # let the server settle after the last handshake
+            elif message.get("phase") == "connected" and server:
+                if config["scenario"] == "connections":
+                    time.sleep(2)  # let the server settle after the last handshake
                 rss_after = process_group_rss_kib(server.process.pid)
                 extra = {
                     "rss_before_kib": rss_before,
                     "rss_after_kib": rss_after,
-                    "rss_per_connection_kib": (rss_after - rss_before) / config["clients"],
+                    "rss_per_connection_kib": (rss_after - rss_before) / message["clients"],
                 }
                 gen.stdin.write("close\n")
                 gen.stdin.flush()
