@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask
+from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 
 from . import config, fastjson
@@ -47,9 +48,27 @@ class PlaygroundState:
     limiter: RateLimiter = None
 
 
+class NoSessionInterface(SessionInterface):
+    """The playground keeps no per-user session, so it never opens the session cookie.
+
+    Flask-SocketIO pushes a request context for every Socket.IO event, and
+    Flask opens the session on every push: building a signing serializer and
+    reading the cookie was about 40% of that push (docs/benchmarks.md).
+    `session` is Flask's null session here; writing to it raises.
+    """
+
+    def open_session(self, app, request):
+        """No session: Flask substitutes its null session."""
+        return None
+
+    def save_session(self, app, session, response):
+        """Nothing to save."""
+
+
 def create_app(test_config=None):
     """Build the app: defaults, then the environment, then `test_config` on top."""
     app = Flask(__name__, root_path=PROJECT_ROOT, static_folder="static", template_folder="templates")
+    app.session_interface = NoSessionInterface()
     app.config.from_mapping(config.DEFAULTS)
     app.config.update(config.from_environment())
     if test_config is not None:
