@@ -8,14 +8,35 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import signal  # noqa: E402
 import socket  # noqa: E402
+import time  # noqa: E402
 
+import gevent  # noqa: E402
 from gevent import pywsgi  # noqa: E402
 from geventwebsocket.handler import WebSocketHandler  # noqa: E402
 
-from playground import create_app, socketio  # noqa: E402
+from playground import create_app, goodbye, socketio  # noqa: E402
 
 app = create_app()
+
+#: How long SIGTERM waits for clients to take their goodbye before the server stops anyway (seconds).
+SHUTDOWN_GRACE = 2.0
+
+
+def shut_down():
+    """On SIGTERM: close every connection (clients see a disconnect and reconnect elsewhere), then stop serving.
+
+    The same goodbye as under gunicorn (see gunicorn.conf.py); `socketio.run`
+    returns once the server stops, so the process exits 0.
+    """
+    eio = socketio.server.eio
+    app.logger.info("SIGTERM: closing %d connection(s), then stopping", len(eio.sockets))
+    goodbye(app)
+    deadline = time.monotonic() + SHUTDOWN_GRACE
+    while eio.sockets and time.monotonic() < deadline:
+        gevent.sleep(0.05)
+    socketio.stop()
 
 
 def serve(host, port):
@@ -35,5 +56,7 @@ def serve(host, port):
 
 if __name__ == "__main__":
     host, port = app.config["HOST"], app.config["PORT"]
+    # Only here: under gunicorn the worker owns SIGTERM and its graceful_timeout applies.
+    gevent.signal_handler(signal.SIGTERM, shut_down)
     app.logger.info("serving on http://%s:%s/", host, port)
     serve(host, port)

@@ -20,7 +20,7 @@ from . import config, fastjson
 from .clients import Clients
 from .feed import NumberFeed
 from .presence import LocalPresence
-from .ratelimit import RateLimiter
+from .ratelimit import PACING_FACTOR, RateLimiter
 from .transport import OriginAlreadyLogged, OriginCheck, TransportGuard
 
 socketio = SocketIO()
@@ -138,7 +138,11 @@ def create_app(test_config=None):
 
     # Outermost, in front of Flask-SocketIO's own middleware: it sees every Engine.IO request first.
     app.wsgi_app = TransportGuard(
-        app.wsgi_app, socketio, app.config["MAX_HTTP_BUFFER_SIZE"], app.config["MAX_QUEUED_PACKETS"]
+        app.wsgi_app,
+        socketio,
+        app.config["MAX_HTTP_BUFFER_SIZE"],
+        app.config["MAX_QUEUED_PACKETS"],
+        packet_rate=PACING_FACTOR * app.config["RATE_LIMIT"],
     )
     app.register_blueprint(views.bp)
     log.info(

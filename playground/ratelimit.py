@@ -9,6 +9,15 @@ one of them costs the server one packet per recipient, an echo only one.
 
 The check is a dict lookup and a little arithmetic, with no lock: under
 gevent nothing can switch greenlets in the middle of it.
+
+That check runs once Flask-SocketIO has decoded the event and started a
+task for it, which costs far more than the check itself; a client writing
+as fast as it can would still keep the server busy, and gevent's reader of
+a socket that always has data never yields. So `Pacer` slows down, below
+all that, the reading of a connection that sends more packets than the
+limits could ever let through (`PACING_FACTOR` times `RATE_LIMIT`): its
+reader sleeps, its TCP window closes, and the flood waits in its own
+kernel buffers instead of the server's event loop.
 """
 
 import time
@@ -18,6 +27,9 @@ ECHO, FANOUT = "echo", "fanout"
 
 #: How often a limited connection is told so, at most (seconds).
 NOTICE_INTERVAL = 1.0
+
+#: A connection's packets are read at most this many times faster than RATE_LIMIT (burst twice that).
+PACING_FACTOR = 5
 
 
 class RateLimited(Exception):
@@ -78,3 +90,24 @@ class RateLimiter:
     def __len__(self):
         """How many connections have buckets right now."""
         return len(self._allowances)
+
+
+class Pacer:
+    """How long one connection's reader should wait before reading on: a token bucket of packets."""
+
+    __slots__ = ("capacity", "clock", "rate", "stamp", "tokens")
+
+    def __init__(self, rate, clock=time.monotonic):
+        """Let `rate` packets per second through, bursts of twice that."""
+        self.rate = rate
+        self.capacity = 2 * rate
+        self.tokens = self.capacity
+        self.clock = clock
+        self.stamp = clock()
+
+    def delay(self):
+        """Count one packet; return the seconds to wait before the next read (0 within the limit)."""
+        now = self.clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate) - 1
+        self.stamp = now
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate

@@ -10,7 +10,8 @@ a cap:
   the same decision as its own default, plus a line per refused handshake.
 - `TransportGuard` is WSGI middleware in front of Engine.IO: it logs a
   polling request or WebSocket message over `MAX_HTTP_BUFFER_SIZE` (which
-  Engine.IO then refuses by closing the connection), and runs the
+  Engine.IO then refuses by closing the connection), paces the reading of
+  a WebSocket that floods (see `ratelimit.Pacer`), and runs the
   `OutboxMonitor`.
 - `OutboxMonitor` looks at every connection's outgoing queue a few times a
   second and disconnects the client that stopped reading: more than
@@ -29,6 +30,8 @@ import logging
 import socket
 import time
 from urllib.parse import parse_qs
+
+from .ratelimit import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -116,18 +119,20 @@ class OriginAlreadyLogged(logging.Filter):
 
 
 class _WatchedWebSocket:
-    """A gevent-websocket connection that logs an oversized message and can be cut off.
+    """A gevent-websocket connection that logs an oversized message, paces a flood, and can be cut off.
 
     Engine.IO reads every message through `receive` and refuses one over
     the limit by closing the connection; this says so first, in one line.
     Every other attribute is the real WebSocket's.
     """
 
-    def __init__(self, websocket, environ, limit):
-        """Wrap `websocket`, the one gevent-websocket put in `environ`."""
+    def __init__(self, websocket, environ, limit, pacer, sleep):
+        """Wrap `websocket`, the one gevent-websocket put in `environ`; `pacer` may be None (no pacing)."""
         self._websocket = websocket
         self._environ = environ
         self._limit = limit
+        self._pacer = pacer
+        self._sleep = sleep
 
     def __getattr__(self, name):
         """Everything but `receive` and `abort` is the real WebSocket's."""
@@ -138,6 +143,11 @@ class _WatchedWebSocket:
         message = self._websocket.receive()
         if message and len(message) > self._limit:
             _log_oversized(self._environ, "WebSocket message", len(message), self._limit)
+        if self._pacer is not None:
+            delay = self._pacer.delay()
+            if delay:
+                # Read no further for now: the flood backs up in the client's own socket.
+                self._sleep(delay)
         return message
 
     def abort(self):
@@ -202,11 +212,12 @@ class OutboxMonitor:
 class TransportGuard:
     """WSGI middleware in front of Engine.IO: logs oversized packets, remembers WebSockets, starts the monitor."""
 
-    def __init__(self, wsgi_app, socketio, max_size, max_queued, path="/socket.io/"):
-        """Guard the requests under `path`; the rest go straight to `wsgi_app`."""
+    def __init__(self, wsgi_app, socketio, max_size, max_queued, packet_rate, path="/socket.io/"):
+        """Guard the requests under `path`; the rest go straight to `wsgi_app`. A `packet_rate` of 0 paces nothing."""
         self.wsgi_app = wsgi_app
         self.socketio = socketio
         self.max_size = max_size
+        self.packet_rate = packet_rate
         self.path = path
         self.monitor = OutboxMonitor(socketio, max_queued, self.find_websocket)
         self._monitor_task = None
@@ -226,8 +237,9 @@ class TransportGuard:
         websocket = environ.get("wsgi.websocket")
         if websocket is None:
             return self.wsgi_app(environ, start_response)
+        pacer = Pacer(self.packet_rate) if self.packet_rate else None
         watched = environ["wsgi.websocket"] = environ[WEBSOCKET_KEY] = _WatchedWebSocket(
-            websocket, environ, self.max_size
+            websocket, environ, self.max_size, pacer, self.socketio.sleep
         )
         sid = _query_sid(environ)
         if sid is not None:

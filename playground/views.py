@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, render_template, send_from_directory
 
 from . import socketio
+from .config import NAMESPACE
 
 bp = Blueprint("views", __name__)
 
@@ -57,10 +58,18 @@ def healthz():
     return {
         "status": "ok",
         "clients": len(state.clients),
+        "rooms": _named_rooms(),
         "feed": state.feed.running,
         "async_mode": socketio.async_mode,
         "message_queue": state.message_queue,
     }
+
+
+def _named_rooms():
+    """How many rooms this process's clients joined by name (not counting the room each sid has to itself)."""
+    rooms = socketio.server.manager.rooms.get(NAMESPACE, {})
+    everyone = rooms.get(None, {})
+    return sum(1 for room in rooms if room is not None and room not in everyone)
 
 
 @bp.get("/favicon.ico")

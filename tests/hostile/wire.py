@@ -40,8 +40,13 @@ def _frame(text):
 class RawClient:
     """One WebSocket connection to `/test`; `events` holds (name, payload) in arrival order."""
 
-    def __init__(self, port, rcvbuf=None, origin=None):
-        """Open the TCP connection and do the WebSocket handshake; `rcvbuf` shrinks the receive buffer."""
+    def __init__(self, port, rcvbuf=None, origin=None, keep_chars=None):
+        """Open the TCP connection and do the WebSocket handshake; `rcvbuf` shrinks the receive buffer.
+
+        `keep_chars` keeps only that many characters of each `data` received,
+        for tests that send big messages many times over.
+        """
+        self.keep_chars = keep_chars
         self.sock = socket.socket()
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -148,7 +153,10 @@ class RawClient:
             self.events.append(("(disconnect)", None))
         elif message.startswith(f"42{NAMESPACE},"):
             name, *args = json.loads(message[message.index("[") :])
-            self.events.append((name, args[0] if args else None))
+            payload = args[0] if args else None
+            if self.keep_chars and isinstance(payload, dict) and isinstance(payload.get("data"), str):
+                payload["data"] = payload["data"][: self.keep_chars]
+            self.events.append((name, payload))
 
     def _read_until(self, condition, timeout, first):
         """Read from this socket alone until `condition()` holds."""
@@ -160,11 +168,11 @@ class RawClient:
             if not self.feed(self.sock.recv(65536)):
                 raise ConnectionError(f"closed while waiting for the {first} packet")
 
-    def read_packet(self, matches, timeout=10):
-        """Read (from this thread) until a packet for which `matches(packet)` holds has arrived; return it."""
+    def read_packet(self, matches, timeout=10, since=0):
+        """Read (from this thread) until a packet from index `since` on satisfies `matches`; return it."""
 
         def first_match():
-            return next((packet for packet in self.packets if matches(packet)), None)
+            return next((packet for packet in self.packets[since:] if matches(packet)), None)
 
         self._read_until(lambda: first_match() is not None, timeout, first="expected")
         return first_match()
