@@ -95,6 +95,7 @@ def create_app(test_config=None):
         client_manager=scale_out["manager"] if scale_out else None,
         cors_allowed_origins=_origin_policy(app.config["CORS_ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
+        ping_interval=app.config["PING_INTERVAL"],
         # The handlers keep their state in `Clients`, not in the Flask session,
         # so Flask-SocketIO need not copy a session for every connection.
         manage_session=False,

@@ -27,6 +27,9 @@ DEFAULTS = {
     "RATE_LIMIT_FANOUT": 5.0,
     # Packets the server may hold for one client that does not read them; past that it is disconnected.
     "MAX_QUEUED_PACKETS": 1000,
+    # Seconds between Engine.IO's pings. A closed connection's ping task sleeps this out
+    # before it lets the connection's memory go, so heavy churn may want it shorter.
+    "PING_INTERVAL": 25.0,
     # `presence` goes to everyone only while at most this many clients are connected: each one
     # costs a packet per client, so announcing every arrival to 10,000 others is 50 million
     # packets (docs/benchmarks.md). Past the limit the count is still on /healthz.
@@ -59,6 +62,7 @@ _PARSERS = {
     "RATE_LIMIT": float,
     "RATE_LIMIT_FANOUT": float,
     "MAX_QUEUED_PACKETS": int,
+    "PING_INTERVAL": float,
     "PRESENCE_MAX_CLIENTS": int,
     "CORS_ALLOWED_ORIGINS": _origins,
     "SOCKETIO_MESSAGE_QUEUE": str,
