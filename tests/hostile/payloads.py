@@ -140,3 +140,44 @@ def accepted(event, args):
     if event == "json":
         return len(args) == 1 and _small_json(args[0])
     return False
+
+
+# Strings right at the contract's edges, drawn often: arbitrary text rarely lands on them.
+EDGE_ROOMS = ["r", "a" * MAX_ROOM, "a" * (MAX_ROOM + 1), "é" * MAX_ROOM, "", "  ", "a\x00", "a\tb", "\u202eroom"]
+EDGE_DATA = ["", "x", "a" * MAX_LENGTH, "a" * (MAX_LENGTH + 1), "😀" * MAX_LENGTH, "\x00" * 10]
+
+
+@st.composite
+def near_misses(draw):
+    """A contract event with the payload it expects, built from edge values, then maybe broken a little."""
+    event = draw(st.sampled_from(CONTRACT_EVENTS))
+    # Half the time an edge value, half the time anything.
+    room = draw(st.one_of(st.sampled_from(EDGE_ROOMS), st.one_of(texts, values)))
+    data = draw(st.one_of(st.sampled_from(EDGE_DATA), st.one_of(texts, values)))
+    payload = {
+        "my event": {"data": data},
+        "my broadcast event": {"data": data},
+        "join": {"room": room},
+        "leave": {"room": room},
+        "close room": {"room": room},
+        "my room event": {"room": room, "data": data},
+        "message": data,
+        "json": {"data": data},
+        "disconnect request": draw(st.sampled_from([None, {}, data])),
+        "my ping": draw(st.sampled_from([None, {}, data])),
+    }[event]
+    change = draw(st.sampled_from(["none", "none", "extra field", "drop field", "extra argument", "no argument"]))
+    if change == "extra field" and isinstance(payload, dict):
+        payload = {**payload, "extra": draw(values)}
+    elif change == "drop field" and isinstance(payload, dict) and payload:
+        payload = dict(list(payload.items())[1:])
+    args = [payload]
+    if change == "extra argument":
+        args.append(draw(values))
+    elif change == "no argument":
+        args = []
+    return event, args
+
+
+#: What the fuzz tests send: two thirds near misses of the contract, the rest anything at all.
+calls = st.one_of(near_misses(), near_misses(), st.tuples(events, payload_lists))
