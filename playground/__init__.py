@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import Flask
 from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, fastjson
 from .clients import Clients
@@ -145,6 +146,10 @@ def create_app(test_config=None):
         app.config["MAX_QUEUED_PACKETS"],
         packet_rate=PACING_FACTOR * app.config["RATE_LIMIT"],
     )
+    if app.config["PROXY_COUNT"]:
+        # Outermost of all, so that every layer and the connect log see the client's own address.
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.register_blueprint(views.bp)
     log.info(
         "playground ready async_mode=%s message_queue=%s feed_interval=%s",

@@ -38,6 +38,10 @@ DEFAULTS = {
     "CORS_ALLOWED_ORIGINS": None,
     "SOCKETIO_MESSAGE_QUEUE": None,
     "LOG_LEVEL": "INFO",
+    # How many proxies (nginx, a PaaS router) stand in front of the app. Their
+    # X-Forwarded-For/-Proto/-Host are believed for that many hops; 0 trusts
+    # none, so a client cannot fake its address in the logs.
+    "PROXY_COUNT": 0,
 }
 
 
@@ -67,6 +71,7 @@ _PARSERS = {
     "CORS_ALLOWED_ORIGINS": _origins,
     "SOCKETIO_MESSAGE_QUEUE": str,
     "LOG_LEVEL": str.upper,
+    "PROXY_COUNT": int,
 }
 
 

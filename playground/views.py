@@ -58,8 +58,12 @@ def healthz():
     return {
         "status": "ok",
         "clients": len(state.clients),
+        # Across every instance on the message queue (the same as `clients` without one).
+        "clients_total": state.presence.total(),
         "rooms": _named_rooms(),
         "feed": state.feed.running,
+        # Whether this process is the one that emits the numbers (one instance of many on a queue).
+        "feed_leader": state.feed.leading,
         "async_mode": socketio.async_mode,
         "message_queue": state.message_queue,
     }

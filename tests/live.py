@@ -14,15 +14,15 @@ SERVER_EVENTS = ("my response", "my error", "my pong", "newnumber", "presence", 
 class LiveClient:
     """A real Socket.IO client on `/test` over one forced transport, keeping every event it gets in order."""
 
-    def __init__(self, url, transport="websocket", **client_options):
-        """Connect to `url` on `/test` using only `transport` (websocket or polling)."""
+    def __init__(self, url, transport="websocket", headers=None, **client_options):
+        """Connect to `url` on `/test` using only `transport` (websocket or polling), sending `headers`."""
         self.events = []
         self._changed = threading.Condition()
         self.sio = socketio.Client(reconnection=False, **client_options)
         for event in SERVER_EVENTS:
             self.sio.on(event, self._recorder(event), namespace=NAMESPACE)
         self.sio.on("disconnect", self._recorder("(disconnect)"), namespace=NAMESPACE)
-        self.sio.connect(url, namespaces=[NAMESPACE], transports=[transport], wait_timeout=10)
+        self.sio.connect(url, headers=headers or {}, namespaces=[NAMESPACE], transports=[transport], wait_timeout=10)
         self.sid = self.sio.get_sid(NAMESPACE)
         self.wait_for("my response")  # the greeting: from here on the client is fully set up
 

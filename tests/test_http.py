@@ -46,8 +46,10 @@ def test_healthz_reports_clients_feed_mode_and_queue(http, connect):
     assert http.get("/healthz").get_json() == {
         "status": "ok",
         "clients": 1,
+        "clients_total": 1,
         "rooms": 0,
         "feed": False,
+        "feed_leader": False,
         "async_mode": "gevent",
         "message_queue": "in-process",
     }

@@ -163,3 +163,14 @@ def test_ping_pong_and_send_and_json(clients):
     assert client.wait_for("message") == ["plain"]
     assert client.call("json", {"a": [1, 2]}) == {"ok": True}
     assert client.wait_for("json") == [{"a": [1, 2]}]
+
+
+@pytest.mark.parametrize(("proxy_count", "logged"), [("0", "127.0.0.1"), ("1", "203.0.113.9")])
+def test_forwarded_address_is_believed_only_behind_a_configured_proxy(proxy_count, logged):
+    env = {"FEED_INTERVAL": "0", "PROXY_COUNT": proxy_count}
+    with ServerProcess(procfile_command(), env=env) as server:
+        client = LiveClient(server.url, "websocket", headers={"X-Forwarded-For": "203.0.113.9"})
+        try:
+            server.wait_for_output(f"connect sid={client.sid} addr={logged} transport=websocket")
+        finally:
+            client.disconnect()
