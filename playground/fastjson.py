@@ -2,9 +2,11 @@
 
 python-socketio calls `dumps(data, separators=(",", ":"))`, which is what
 orjson writes anyway (only non-ASCII text comes out as UTF-8 rather than
-`\\u` escapes; both are the same JSON). Whatever orjson refuses, such as
-integers past 64 bits or non-string keys, goes to the standard library, so
-the server accepts and sends exactly what it did before.
+`\\u` escapes; both are the same JSON). Whatever orjson refuses to encode,
+such as integers past 64 bits or non-string keys, and whatever it refuses to
+decode, such as NaN, goes to the standard library, so the server accepts and
+sends what it did before. One difference: an integer past 64 bits in a
+client's packet decodes as a float, as it would in the browser.
 """
 
 import json
