@@ -42,6 +42,12 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt $(VENV)/.app-insta
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
+## bench: every server side by side (about 10 minutes); writes docs/benchmarks.md and docs/benchmarks.png
+bench: $(VENV)/.app-installed
+	$(BIN)/pip install --quiet -r bench/requirements.txt
+	cd bench && npm ci --no-audit --no-fund
+	$(BIN)/python -m bench.run
+
 ## screenshots: regenerate the README's pictures in docs/ with the browser suite's Chromium set-up
 screenshots: system-deps $(VENV)/.dev-installed
 	$(BIN)/python scripts/screenshots.py
