@@ -97,6 +97,7 @@ def create_app(test_config=None):
         cors_allowed_origins=_origin_policy(app.config["CORS_ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
         ping_interval=app.config["PING_INTERVAL"],
+        ping_timeout=app.config["PING_TIMEOUT"],
         # The handlers keep their state in `Clients`, not in the Flask session,
         # so Flask-SocketIO need not copy a session for every connection.
         manage_session=False,

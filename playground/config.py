@@ -30,6 +30,9 @@ DEFAULTS = {
     # Seconds between Engine.IO's pings. A closed connection's ping task sleeps this out
     # before it lets the connection's memory go, so heavy churn may want it shorter.
     "PING_INTERVAL": 25.0,
+    # Seconds a client may stay silent after a ping before it counts as gone. Engine.IO also sweeps
+    # closed connections out of its table once per this period, so that is how long their memory stays.
+    "PING_TIMEOUT": 20.0,
     # `presence` goes to everyone only while at most this many clients are connected: each one
     # costs a packet per client, so announcing every arrival to 10,000 others is 50 million
     # packets (docs/benchmarks.md). Past the limit the count is still on /healthz.
@@ -67,6 +70,7 @@ _PARSERS = {
     "RATE_LIMIT_FANOUT": float,
     "MAX_QUEUED_PACKETS": int,
     "PING_INTERVAL": float,
+    "PING_TIMEOUT": float,
     "PRESENCE_MAX_CLIENTS": int,
     "CORS_ALLOWED_ORIGINS": _origins,
     "SOCKETIO_MESSAGE_QUEUE": str,
