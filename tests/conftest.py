@@ -4,6 +4,15 @@ import pytest
 
 from playground import create_app, socketio
 from playground.config import NAMESPACE
+from tests.figures import OBSERVED
+
+
+def pytest_terminal_summary(terminalreporter):
+    """After the results, what the live suites measured: one section per suite."""
+    for suite, figures in OBSERVED.items():
+        terminalreporter.section(f"{suite} numbers observed")
+        for figure, value in figures.items():
+            terminalreporter.write_line(f"{figure}: {value}")
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 """Fixtures for the hostile-client suite: real servers started on demand, raw clients, and what they measure."""
 
 import contextlib
-import os
 
 import pytest
 
+from tests.figures import record
 from tests.hostile.wire import RawClient
 from tests.servers import ServerProcess, app_py_command
 
@@ -61,7 +61,5 @@ def worker_pid(server):
 
 
 def report(figure, value):
-    """Print a measured figure so that it shows in the test output (run with -s, or in the -rA summary)."""
-    print(f"\n[hostile] {figure}: {value}", flush=True)
-    with open(os.environ.get("HOSTILE_FIGURES", os.devnull), "a") as figures:
-        figures.write(f"{figure}: {value}\n")
+    """Keep a measured figure for the run's summary (see tests/figures.py)."""
+    record("hostile clients", figure, value)

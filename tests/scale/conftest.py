@@ -1,33 +1,18 @@
 """Fixtures of the scale-out suite: one deployment (Redis, 3 instances, nginx) for the whole session."""
 
-import os
 import shutil
 import tempfile
 
 import pytest
 
+from tests.figures import OBSERVED
 from tests.scale.cluster import Cluster
-
-# The numbers the suite observed (failover times, deliveries, ticks), shown at the end of every run.
-OBSERVED = {}
 
 
 @pytest.fixture(scope="session")
 def report():
-    """A dict for the numbers a test observed; they are printed in the run's summary."""
-    return OBSERVED
-
-
-def pytest_terminal_summary(terminalreporter):
-    """Print the observed numbers after the test results, and keep a copy in $TMPDIR/scale-report.txt."""
-    if not OBSERVED:
-        return
-    lines = [f"{name}: {value}" for name, value in OBSERVED.items()]
-    terminalreporter.section("scale-out numbers observed")
-    for line in lines:
-        terminalreporter.write_line(line)
-    with open(os.path.join(tempfile.gettempdir(), "scale-report.txt"), "w") as out:
-        out.write("\n".join(lines) + "\n")
+    """A dict for the numbers a test observed; they are printed in the run's summary (see tests/figures.py)."""
+    return OBSERVED.setdefault("scale-out", {})
 
 
 @pytest.fixture(scope="session")
