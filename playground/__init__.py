@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 # templates/ and static/ sit beside app.py, one level above this package.
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+#: Where Flask-SocketIO serves Socket.IO (its default `path`); the HTTP views live elsewhere.
+SOCKETIO_PATH = "/socket.io/"
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -66,9 +69,27 @@ class NoSessionInterface(SessionInterface):
         """Nothing to save."""
 
 
+class PlaygroundFlask(Flask):
+    """Flask, except that the request context of a Socket.IO event is not routed.
+
+    Flask-SocketIO pushes a request context for every event, and Flask binds
+    a URL adapter to it and matches its path (`/socket.io/`) against the
+    routes, only to find none: a quarter of an event's handling here
+    (docs/benchmarks.md). No route serves an event, so those contexts get no
+    adapter; HTTP requests are routed as before. (`url_for` inside an event
+    handler then needs `SERVER_NAME`, as it does in any context without a request.)
+    """
+
+    def create_url_adapter(self, request):
+        """No adapter for a Socket.IO event's context; Flask's own for everything else."""
+        if request is not None and request.environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH):
+            return None
+        return super().create_url_adapter(request)
+
+
 def create_app(test_config=None):
     """Build the app: defaults, then the environment, then `test_config` on top."""
-    app = Flask(__name__, root_path=PROJECT_ROOT, static_folder="static", template_folder="templates")
+    app = PlaygroundFlask(__name__, root_path=PROJECT_ROOT, static_folder="static", template_folder="templates")
     app.session_interface = NoSessionInterface()
     app.config.from_mapping(config.DEFAULTS)
     app.config.update(config.from_environment())

@@ -1,4 +1,4 @@
-"""The hot-path settings docs/benchmarks.md relies on: orjson (with a fallback), no session, inline handlers."""
+"""The hot-path settings docs/benchmarks.md relies on: orjson, no session, inline handlers, no routing."""
 
 import json
 
@@ -50,3 +50,20 @@ def test_events_still_answer_without_a_session(connect):
     ack = client.emit("my event", {"data": "hi"}, namespace=NAMESPACE, callback=True)
     assert ack == {"ok": True, "count": 1}
     assert client.get_received(NAMESPACE)[0]["args"][0] == {"data": "hi", "count": 1}
+
+
+def test_socketio_event_contexts_are_not_routed(app):
+    """A context under /socket.io/ (every event's) gets no URL adapter; HTTP paths are routed as before."""
+    with app.test_request_context("/socket.io/?EIO=4&transport=websocket") as event_context:
+        assert event_context.url_adapter is None
+        assert event_context.request.routing_exception is None
+    with app.test_request_context("/socket.iox") as lookalike:
+        assert lookalike.url_adapter is not None
+        assert lookalike.request.routing_exception is not None  # a 404, not a crash
+    with app.test_request_context("/healthz") as http_context:
+        assert http_context.request.endpoint == "views.healthz"
+
+
+def test_a_path_next_to_socketio_is_still_a_404(http):
+    """Only Engine.IO's own path skips routing: anything beside it gets Flask's 404."""
+    assert http.get("/socket.iox").status_code == 404
