@@ -20,11 +20,12 @@ graceful_timeout = 3
 # gunicorn 27 otherwise opens a control socket under ~/.gunicorn.
 control_socket_disable = True
 
-# Logs to stdout/stderr, one line per request, with the client's address
-# (and the address a proxy forwarded, when there is one).
-accesslog = "-"
+# gunicorn's own messages on stderr. Requests are logged by this worker class's
+# handler itself (logger `geventwebsocket.handler`, one line per request with
+# the client's address, through the app's logging set-up), so gunicorn's
+# accesslog and access_log_format do not apply to it and are left unset. The
+# address a proxy forwarded shows in the app's `connect` lines (PROXY_COUNT).
 errorlog = "-"
-access_log_format = '%(h)s fwd=%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(M)sms'
 
 
 def post_worker_init(worker):
