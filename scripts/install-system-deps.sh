@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install the Debian packages the test suites drive for real: Chromium (browser
-# tests), redis-server and nginx (scale-out tests). Does nothing when they are
-# all present; needs root or sudo otherwise.
+# tests), redis-server and nginx (scale-out tests), Node.js (the benchmark's load
+# generator, whose smoke run is a test). Does nothing when they are all present;
+# needs root or sudo otherwise.
 set -euo pipefail
 
 declare -A wanted=(
   [chromium]=/usr/bin/chromium
   [redis-server]=/usr/bin/redis-server
   [nginx-light]=/usr/sbin/nginx
+  [nodejs]=/usr/bin/node
 )
 
 missing=()
