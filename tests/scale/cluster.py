@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -29,6 +30,20 @@ FEED_INTERVAL = 0.5
 INSTANCES = 3
 REDIS_PASSWORD = "s3cret-in-the-url"
 NGINX_CONF = os.path.join(PROJECT_ROOT, "deploy", "nginx.conf")
+
+
+def run_announce(text, env):
+    """Run the external emitter as the README does, `python -m playground.announce TEXT`, with `env`."""
+    return subprocess.run(
+        [sys.executable, "-m", "playground.announce", text],
+        check=False,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
 
 # An Engine.IO long-polling request, as a client's first one.
 ENGINEIO_PATH = "/socket.io/?EIO=4&transport=polling"

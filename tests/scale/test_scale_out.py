@@ -12,7 +12,6 @@ import json
 import os
 import re
 import signal
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -28,10 +27,10 @@ from tests.scale.cluster import (
     Nginx,
     greeting_free,
     one_feed_rate,
+    run_announce,
     settle,
     wait_until,
 )
-from tests.servers import PROJECT_ROOT, PYTHON
 
 pytestmark = pytest.mark.scale
 
@@ -176,16 +175,7 @@ def test_presence_counts_the_clients_of_every_instance(deployment):
 
 def announce(deployment, text):
     """Run the external emitter the way the README does, with the queue in the environment."""
-    env = {**os.environ, "SOCKETIO_MESSAGE_QUEUE": deployment.redis.url}
-    return subprocess.run(
-        [PYTHON, "-m", "playground.announce", text],
-        check=False,
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    return run_announce(text, {**os.environ, "SOCKETIO_MESSAGE_QUEUE": deployment.redis.url})
 
 
 def test_the_external_emitter_reaches_clients_on_every_instance(deployment):

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.live import LiveClient
+from tests.scale.cluster import run_announce
 from tests.servers import PROJECT_ROOT, PYTHON, ServerProcess, free_port, procfile_command
 
 pytestmark = pytest.mark.scale
@@ -51,29 +52,13 @@ def test_an_instance_whose_redis_is_down_starts_serves_its_own_clients_and_logs_
 
 def test_announce_without_redis_fails_loudly_and_hides_the_password():
     env = {**NO_QUEUE, "SOCKETIO_MESSAGE_QUEUE": f"redis://:pw@127.0.0.1:{free_port()}/0"}
-    result = subprocess.run(
-        [PYTHON, "-m", "playground.announce", "hello"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = run_announce("hello", env)
     assert result.returncode == 1
     assert result.stderr.count("unreachable") == 1, result.stderr
     assert "pw@" not in result.stderr
 
 
 def test_announce_without_any_queue_says_what_to_set():
-    result = subprocess.run(
-        [PYTHON, "-m", "playground.announce", "hello"],
-        cwd=PROJECT_ROOT,
-        env=NO_QUEUE,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = run_announce("hello", NO_QUEUE)
     assert result.returncode == 2
     assert "SOCKETIO_MESSAGE_QUEUE" in result.stderr
