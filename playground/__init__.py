@@ -35,9 +35,6 @@ log = logging.getLogger(__name__)
 # templates/ and static/ sit beside app.py, one level above this package.
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-#: Where Flask-SocketIO serves Socket.IO (its default `path`); the HTTP views live elsewhere.
-SOCKETIO_PATH = "/socket.io/"
-
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -48,8 +45,8 @@ class PlaygroundState:
     clients: Clients
     feed: NumberFeed
     message_queue: str
-    presence: object = None
-    limiter: RateLimiter = None
+    presence: object  # LocalPresence, or RedisPresence with a message queue
+    limiter: RateLimiter
 
 
 class NoSessionInterface(SessionInterface):
@@ -82,7 +79,7 @@ class PlaygroundFlask(Flask):
 
     def create_url_adapter(self, request):
         """No adapter for a Socket.IO event's context; Flask's own for everything else."""
-        if request is not None and request.environ.get("PATH_INFO", "").startswith(SOCKETIO_PATH):
+        if request is not None and request.environ.get("PATH_INFO", "").startswith(config.SOCKETIO_PATH):
             return None
         return super().create_url_adapter(request)
 

@@ -10,6 +10,9 @@ import os
 #: The namespace every playground event lives in, as in the tutorial.
 NAMESPACE = "/test"
 
+#: Where Flask-SocketIO serves Engine.IO (its default `path`); the HTTP views live elsewhere.
+SOCKETIO_PATH = "/socket.io/"
+
 DEFAULTS = {
     "HOST": "127.0.0.1",
     "PORT": 5000,

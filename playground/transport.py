@@ -31,6 +31,7 @@ import socket
 import time
 from urllib.parse import parse_qs
 
+from .config import SOCKETIO_PATH
 from .ratelimit import Pacer
 
 log = logging.getLogger(__name__)
@@ -212,7 +213,7 @@ class OutboxMonitor:
 class TransportGuard:
     """WSGI middleware in front of Engine.IO: logs oversized packets, remembers WebSockets, starts the monitor."""
 
-    def __init__(self, wsgi_app, socketio, max_size, max_queued, packet_rate, path="/socket.io/"):
+    def __init__(self, wsgi_app, socketio, max_size, max_queued, packet_rate, path=SOCKETIO_PATH):
         """Guard the requests under `path`; the rest go straight to `wsgi_app`. A `packet_rate` of 0 paces nothing."""
         self.wsgi_app = wsgi_app
         self.socketio = socketio
