@@ -31,6 +31,7 @@ import socket
 import time
 from urllib.parse import parse_qs
 
+from .coalescing import CoalescingWriter
 from .config import SOCKETIO_PATH
 from .ratelimit import Pacer
 
@@ -124,7 +125,8 @@ class _WatchedWebSocket:
 
     Engine.IO reads every message through `receive` and refuses one over
     the limit by closing the connection; this says so first, in one line.
-    Every other attribute is the real WebSocket's.
+    It sends through a `CoalescingWriter`, so that a burst of packets
+    leaves in one write. Every other attribute is the real WebSocket's.
     """
 
     def __init__(self, websocket, environ, limit, pacer, sleep):
@@ -134,10 +136,17 @@ class _WatchedWebSocket:
         self._limit = limit
         self._pacer = pacer
         self._sleep = sleep
+        self.writer = CoalescingWriter(websocket)
+        self.send = self.writer.send
 
     def __getattr__(self, name):
-        """Everything but `receive` and `abort` is the real WebSocket's."""
+        """Everything but `send`, `receive`, `close` and `abort` is the real WebSocket's."""
         return getattr(self._websocket, name)
+
+    def close(self, *args, **kwargs):
+        """Send what is still pending, then the close frame."""
+        self.writer.flush()
+        return self._websocket.close(*args, **kwargs)
 
     def receive(self):
         """The next message, after logging it if Engine.IO is about to refuse it as too large."""
