@@ -14,6 +14,7 @@ import os
 import platform
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -51,6 +52,19 @@ FULL = [
     # One at a time: no queueing behind other handshakes, so what is left is the handshake
     # itself, and Nagle's algorithm shows as tens of milliseconds.
     ("connect_sequential", {"scenario": "connections", "clients": 200, "concurrency": 1, "hold": 60}),
+    # The connect target compares two servers that run the same code, so their difference is
+    # the machine's drift: five short rounds that alternate between them, each pair a ratio.
+    (
+        "connect_rounds",
+        {
+            "scenario": "connections",
+            "clients": 500,
+            "concurrency": 10,
+            "hold": 60,
+            "rounds": 5,
+            "only": ["playground-gunicorn", "playground-app.py"],
+        },
+    ),
     (
         "capacity",
         {
@@ -211,17 +225,40 @@ def bench_servers(names, scenarios, log=print):
                 ServerProcess(" ".join(pinned(SERVER_CORE, [command])), env={**env, "FEED_INTERVAL": "1"})
             )
         for key, config in scenarios:
-            for name, server in servers.items():
-                if name in config.get("skip", ()):
-                    continue
-                started = time.monotonic()
-                try:
-                    results[name][key] = run_generator(server.url, config, server)
-                except Exception as exc:  # one failed scenario should not lose the whole run
-                    results[name][key] = {"error": f"{type(exc).__name__}: {exc}", "log": server.output()[-1500:]}
-                log(f"  {name} {key}: {json.dumps(results[name][key])} ({time.monotonic() - started:.0f}s)")
-                time.sleep(config.get("pause", 1))  # let closing sockets drain before the next one
+            chosen = {
+                name: server
+                for name, server in servers.items()
+                if name not in config.get("skip", ()) and name in config.get("only", servers)
+            }
+            rounds = {name: [] for name in chosen}
+            for _round in range(config.get("rounds", 1)):
+                for name, server in chosen.items():
+                    started = time.monotonic()
+                    try:
+                        result = run_generator(server.url, config, server)
+                    except Exception as exc:  # one failed scenario should not lose the whole run
+                        result = {"error": f"{type(exc).__name__}: {exc}", "log": server.output()[-1500:]}
+                    rounds[name].append(result)
+                    log(f"  {name} {key}: {json.dumps(result)} ({time.monotonic() - started:.0f}s)")
+                    time.sleep(config.get("pause", 1))  # let closing sockets drain before the next one
+            for name, results_of_rounds in rounds.items():
+                results[name][key] = combine_rounds(results_of_rounds)
     return results
+
+
+def combine_rounds(rounds):
+    """One scenario's result from its rounds: the only one, or the median p50/p99 with every round's p50."""
+    if len(rounds) == 1:
+        return rounds[0]
+    failed = [result for result in rounds if "error" in result]
+    if failed:
+        return failed[0]
+    return {
+        "rounds": len(rounds),
+        "p50_ms": statistics.median(result["p50_ms"] for result in rounds),
+        "p99_ms": statistics.median(result["p99_ms"] for result in rounds),
+        "rounds_p50_ms": [result["p50_ms"] for result in rounds],
+    }
 
 
 def machine():
