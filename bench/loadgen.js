@@ -280,7 +280,7 @@ function waitForStdin(word, timeoutMs) {
  */
 async function capacity({ url, clients: wanted, concurrency, ticks, settleMax, connectMax }) {
   const tickList = []; // {number, first, last, count}
-  const probe = { sentAt: 0, last: 0, count: 0 };
+  const probes = []; // {tag, sentAt, last, count}
   const lastEvent = { at: now() };
   let recording = false;
   const { clients, times, failures, elapsed } = await connectMany(url, wanted, concurrency, (client, name, args) => {
@@ -298,7 +298,8 @@ async function capacity({ url, clients: wanted, concurrency, ticks, settleMax, c
       return;
     }
     lastEvent.at = t;
-    if (name === 'my response' && args[0].data === 'cap-probe') {
+    const probe = name === 'my response' && probes.find((p) => p.tag === args[0].data);
+    if (probe) {
       probe.count++;
       probe.last = t;
     }
@@ -309,13 +310,23 @@ async function capacity({ url, clients: wanted, concurrency, ticks, settleMax, c
   recording = true;
   const t0 = now();
   while (tickList.filter((k) => k.count === count).length < ticks && now() - t0 < (ticks + 3) * 1000) await sleep(50);
+  // Three broadcasts to all, each timed from its send to the last receipt: an upper bound for a
+  // tick, whose emit time the clients cannot see. Each is sent as soon as a tick has reached
+  // everyone, so that it measures one broadcast rather than one queued behind a tick.
+  const completeTicks = () => tickList.filter((k) => k.count === count).length;
+  for (let i = 0; i < 3; i++) {
+    const before = completeTicks();
+    const waitFrom = now();
+    while (completeTicks() === before && now() - waitFrom < 3000) await sleep(2);
+    const probe = { tag: `cap-probe-${i}`, sentAt: now(), last: 0, count: 0 };
+    probes.push(probe);
+    clients[0].emit('my broadcast event', { data: probe.tag });
+    while (probe.count < count && now() < probe.sentAt + 15000) await sleep(2);
+  }
   await sleep(1000); // let the last tick finish arriving
   recording = false;
   const full = tickList.filter((k) => k.count === count);
-  probe.sentAt = now();
-  clients[0].emit('my broadcast event', { data: 'cap-probe' });
-  const deadline = now() + 15000;
-  while (probe.count < count && now() < deadline) await sleep(10);
+  const probeTimes = probes.map((p) => (p.count === count ? p.last - p.sentAt : Infinity));
   const alive = clients.filter((c) => c.connected && !c.closed).length;
   closeAll(clients);
   const spreads = full.map((k) => k.last - k.first);
@@ -329,8 +340,9 @@ async function capacity({ url, clients: wanted, concurrency, ticks, settleMax, c
     ticks_complete: full.length,
     tick_spread_ms: percentile(spreads, 50),
     tick_spread_max_ms: spreads.length ? Math.max(...spreads) : null,
-    broadcast_all_ms: probe.count === count ? probe.last - probe.sentAt : null,
-    broadcast_received: probe.count,
+    broadcast_all_ms: probeTimes.every(Number.isFinite) ? percentile(probeTimes, 50) : null,
+    broadcast_all_max_ms: probeTimes.every(Number.isFinite) ? Math.max(...probeTimes) : null,
+    broadcast_received: Math.min(...probes.map((p) => p.count)),
   };
 }
 

@@ -1,4 +1,4 @@
-"""One write per burst: WebSocket frames sent back to back leave in a single `send`.
+"""Fewer writes per burst: WebSocket frames sent back to back leave in at most two `send`s.
 
 Engine.IO gives every WebSocket client a writer task that takes all the
 packets waiting in the client's queue and sends them one by one, each as
@@ -6,16 +6,23 @@ its own frame: `for pkt in packets: ws.send(pkt.encode())`. Each of those
 is a trip through gevent's socket code and a `send` system call. During a
 broadcast burst every client has several packets waiting (about four
 each in the bench's fan-out to 500), so most of the server's time went on
-writes that could have been one.
+writes that could have been fewer.
 
-`CoalescingWriter` stands in for the WebSocket's `send`: it builds the
-frame at once but keeps it until the task that sent it next waits (a
-gevent hub callback, which runs only when the sending task has gone back
-to the event loop). By then the writer has sent its whole batch, and all
-of it goes out in one non-blocking write. Nothing else changes:
+`CoalescingWriter` stands in for the WebSocket's `send`. The first frame
+of a burst is written at once, so a lone packet (an echo, a feed tick)
+waits for nothing and the client can start reading while the server goes
+on. The frames that follow it are kept until the sending task next waits
+(a gevent hub callback, which runs only once that task has gone back to
+the event loop): by then the writer has sent its whole batch, and the rest
+goes out in one non-blocking write. Holding back the first frame too would
+save one more `send`, but it delays every client's first packet until all
+the writers have run, and in the bench that cost more than it saved.
+Nothing else changes:
 
-- Order: frames go out in the order they were sent, each whole.
-- Back-pressure: when the socket does not take a batch at once, the rest
+- Order: frames go out in the order they were sent, each whole. One task
+  sends on a connection at a time (Engine.IO's writer, or during an
+  upgrade the request's own task before the writer starts).
+- Back-pressure: when the socket does not take a write at once, the rest
   is written by a short-lived task, and the next `send` waits for it. So a
   client that stops reading still stops its writer, and its packets wait
   in Engine.IO's queue, where `transport.OutboxMonitor` sees them.
@@ -50,6 +57,7 @@ class CoalescingWriter:
     """The `send` of one gevent-websocket connection, made to write a burst of frames at once."""
 
     __slots__ = (
+        "_burst_open",
         "_error",
         "_finisher",
         "_loop",
@@ -66,9 +74,11 @@ class CoalescingWriter:
         self._websocket = websocket
         self._socket = websocket.handler.socket
         self._loop = gevent.get_hub().loop
-        # Header and payload of each frame sent since the last write, in order.
+        # Header and payload of each frame sent since the last write, in order, and their size.
         self._pending = []
         self._pending_bytes = 0
+        # Whether a burst's first frame went out and `_end_burst` is due.
+        self._burst_open = False
         # The task writing what the socket did not take at once, while it runs.
         self._finisher = None
         # What a write raised, for the next `send` to raise.
@@ -78,7 +88,7 @@ class CoalescingWriter:
         self.frames = 0
 
     def send(self, message):
-        """Send `message` (text if a `str`, else binary) as one frame, in the next write."""
+        """Send `message` (text if a `str`, else binary) as one frame: at once if it starts a burst, else soon."""
         if self._finisher is not None:
             # The last batch is still going out: wait, as a blocking `send` would.
             self._finisher.join()
@@ -88,14 +98,22 @@ class CoalescingWriter:
             payload, opcode = message.encode(), WebSocket.OPCODE_TEXT
         else:
             payload, opcode = bytes(message), WebSocket.OPCODE_BINARY
-        if not self._pending:
-            self._loop.run_callback(self._write_pending)
         self._pending.append(_header(opcode, len(payload)))
         self._pending.append(payload)
         self._pending_bytes += len(payload)
         self.frames += 1
-        if self._pending_bytes >= FLUSH_AT:
+        if not self._burst_open:
+            # The first frame since the sender last waited: out now, and the rest when it waits.
+            self._burst_open = True
+            self._loop.run_callback(self._end_burst)
+            self._write_pending()
+        elif self._pending_bytes >= FLUSH_AT:
             self.flush()
+
+    def _end_burst(self):
+        """In the event loop, once the sender waits: write what it sent after the burst's first frame."""
+        self._burst_open = False
+        self._write_pending()
 
     def flush(self):
         """Write what is pending now, waiting for the socket if need be (before a close frame)."""
@@ -115,16 +133,16 @@ class CoalescingWriter:
         return data
 
     def _write_pending(self):
-        """In the event loop, once the sender waits: write the batch, or start a task for what does not fit."""
+        """Write the pending frames without waiting; a short-lived task writes what the socket does not take."""
         data = self._take_pending()
         if not data:
             return
         try:
-            # Non-blocking (timeout 0): the event loop itself must never wait on a socket.
+            # Non-blocking (timeout 0): this also runs in the event loop, which must never wait on a socket.
             sent = self._socket.send(data, 0, 0.0)
         except BlockingIOError:
             sent = 0
-        except Exception as exc:  # raised in the event loop: kept for the next `send`
+        except Exception as exc:  # kept for the next `send` (and nothing may escape into the event loop)
             self._error = exc
             return
         if sent < len(data):

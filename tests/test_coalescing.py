@@ -1,4 +1,4 @@
-"""CoalescingWriter on a real gevent-websocket connection: one write per burst, and nothing else changes.
+"""CoalescingWriter on a real gevent-websocket connection: fewer writes per burst, and nothing else changes.
 
 Each test serves one WebSocket with gevent's WSGI server and gevent-websocket's
 handler, in this process, and reads it with a gevent socket doing the client's
@@ -108,17 +108,18 @@ def run_in_handler(serve, body, rcvbuf=None):
     return serve(handle, rcvbuf), result
 
 
-def test_frames_sent_back_to_back_leave_in_one_write_in_order(serve):
-    """Five frames sent without waiting: one write, and the peer reads all five, in order, each whole."""
+def test_a_burst_leaves_in_two_writes_in_order(serve):
+    """Five frames sent without waiting: the first at once, the other four together once the sender waits."""
 
     def body(writer, websocket):
         for message in ["0", "one", "hé ✓", b"\x00\xffbinary", "x" * 300]:
             writer.send(message)
-        gevent.sleep(0)  # the sender waits: the batch goes out now
-        return writer.writes, writer.frames
+        before_waiting = writer.writes
+        gevent.sleep(0)  # the sender waits: the rest of the burst goes out now
+        return before_waiting, writer.writes, writer.frames
 
     peer, result = run_in_handler(serve, body)
-    assert result.get(timeout=5) == (1, 5)
+    assert result.get(timeout=5) == (1, 2, 5)
     assert peer.frames(5) == [
         (TEXT, b"0"),
         (TEXT, b"one"),
@@ -128,21 +129,26 @@ def test_frames_sent_back_to_back_leave_in_one_write_in_order(serve):
     ]
 
 
-def test_every_wait_ends_a_batch(serve):
-    """What was sent before each wait is one write; frames never leave before the sender waits."""
+def test_every_wait_starts_a_new_burst(serve):
+    """A lone frame leaves at once; after each wait the next frame leaves at once again."""
 
     def body(writer, websocket):
+        writes = []
         writer.send("a")
-        assert writer.writes == 0
+        writes.append(writer.writes)  # a lone frame is not held back
         gevent.sleep(0)
+        writes.append(writer.writes)  # nothing else was pending
         writer.send("b")
         writer.send("c")
+        writer.send("d")
+        writes.append(writer.writes)  # b at once, c and d held
         gevent.sleep(0)
-        return writer.writes, writer.frames
+        writes.append(writer.writes)  # c and d together
+        return writes, writer.frames
 
     peer, result = run_in_handler(serve, body)
-    assert result.get(timeout=5) == (2, 3)
-    assert peer.frames(3) == [(TEXT, b"a"), (TEXT, b"b"), (TEXT, b"c")]
+    assert result.get(timeout=5) == ([1, 1, 2, 3], 4)
+    assert peer.frames(4) == [(TEXT, b"a"), (TEXT, b"b"), (TEXT, b"c"), (TEXT, b"d")]
 
 
 def test_a_peer_that_does_not_read_stops_the_sender_and_then_gets_everything(serve):
@@ -224,14 +230,16 @@ def test_a_big_burst_is_written_as_it_grows(serve):
     size = FLUSH_AT // 2 + 1
 
     def body(writer, websocket):
-        writer.send("a" * size)
-        after_first = writer.writes
-        writer.send("b" * size)
-        after_second = writer.writes
-        writer.send("c")
+        writes = []
+        for letter in "abc":
+            writer.send(letter * size)
+            writes.append(writer.writes)
+        writer.send("d")
         gevent.sleep(0)
-        return after_first, after_second, writer.writes
+        writes.append(writer.writes)
+        return writes
 
     peer, result = run_in_handler(serve, body)
-    assert result.get(timeout=5) == (0, 1, 2)
-    assert peer.frames(3) == [(TEXT, b"a" * size), (TEXT, b"b" * size), (TEXT, b"c")]
+    # a at once; b held (half the limit); c takes it past the limit: b and c now; d once the sender waits.
+    assert result.get(timeout=5) == [1, 1, 2, 3]
+    assert peer.frames(4) == [(TEXT, b"a" * size), (TEXT, b"b" * size), (TEXT, b"c" * size), (TEXT, b"d")]
