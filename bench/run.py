@@ -231,8 +231,11 @@ def bench_servers(names, scenarios, log=print):
                 if name not in config.get("skip", ()) and name in config.get("only", servers)
             }
             rounds = {name: [] for name in chosen}
-            for _round in range(config.get("rounds", 1)):
-                for name, server in chosen.items():
+            for round_number in range(config.get("rounds", 1)):
+                # Every other round in the reverse order, so that going second (after another
+                # server's 500 sockets closed) weighs on each server alike.
+                order = list(chosen.items())
+                for name, server in order[::-1] if round_number % 2 else order:
                     started = time.monotonic()
                     try:
                         result = run_generator(server.url, config, server)
