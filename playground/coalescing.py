@@ -1,4 +1,4 @@
-"""Fewer writes per burst: WebSocket frames sent back to back leave in at most two `send`s.
+"""Fewer writes per burst: WebSocket frames sent back to back leave in two `send`s, not one each.
 
 Engine.IO gives every WebSocket client a writer task that takes all the
 packets waiting in the client's queue and sends them one by one, each as

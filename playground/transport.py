@@ -126,7 +126,8 @@ class _WatchedWebSocket:
     Engine.IO reads every message through `receive` and refuses one over
     the limit by closing the connection; this says so first, in one line.
     It sends through a `CoalescingWriter`, so that a burst of packets
-    leaves in one write. Every other attribute is the real WebSocket's.
+    leaves in two writes rather than one per packet. Every other
+    attribute is the real WebSocket's.
     """
 
     def __init__(self, websocket, environ, limit, pacer, sleep):
