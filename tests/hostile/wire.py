@@ -43,8 +43,11 @@ def _frame(payload, opcode=0x1):
 class RawClient:
     """One WebSocket connection to `/test`; `events` holds (name, payload) in arrival order."""
 
-    def __init__(self, port, rcvbuf=None, origin=None, keep_chars=None):
+    def __init__(self, port, rcvbuf=None, origin=None, keep_chars=None, source=None):
         """Open the TCP connection and do the WebSocket handshake; `rcvbuf` shrinks the receive buffer.
+
+        `source` is the local address to connect from (any 127.x.y.z is this
+        machine too), for tests that need clients with different addresses.
 
         `keep_chars` keeps only that many characters of each `data` received,
         for tests that send big messages many times over.
@@ -54,6 +57,8 @@ class RawClient:
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(10)
+        if source:
+            self.sock.bind((source, 0))
         self.sock.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
         headers = [
