@@ -2,10 +2,12 @@
 
 python-socketio hands every event a client sends to the handler of that
 name in its namespace, its own connect and disconnect handlers included,
-and buffers as many binary attachments as a packet announces. `PacketGuard`
-sits where python-socketio dispatches (its `_handle_eio_message` and
-`_handle_event`), so what it refuses is refused in every namespace, whoever
-wrote the handlers:
+buffers as many binary attachments as a packet announces, and raises (a
+traceback in the log) on a packet it cannot make sense of. `PacketGuard`
+takes over where python-socketio dispatches (its `_handle_eio_message` and
+`_handle_event`): it decodes each packet once, as python-socketio would,
+and what it refuses is refused in every namespace, whoever wrote the
+handlers:
 
 - an event named after a lifecycle event (`RESERVED_EVENTS`) never runs the
   connect or disconnect handlers: the sender gets `my error` `reserved event
@@ -14,6 +16,10 @@ wrote the handlers:
   (`ATTACHMENTS`), or attachments adding up past `MAX_HTTP_BUFFER_SIZE`, is
   refused the same way; the attachments it announced are then dropped one by
   one as they arrive, never kept;
+- a packet no Socket.IO client sends (undecodable, an event that is not a
+  list starting with its name, a binary packet announcing no attachments, a
+  placeholder naming no attachment) closes the connection with one WARNING
+  line, as Socket.IO's reference server closes on a parse error;
 - when the Engine.IO connection ends, its flood-control buckets go with it
   (they belong to the connection, not to one namespace session; see
   `ratelimit`).
@@ -42,6 +48,26 @@ RESERVED = "reserved event name"
 ACK = "(ack)"
 
 
+#: The packet types a client may send (CONNECT_ERROR comes only from servers).
+CLIENT_PACKETS = frozenset(
+    {packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK, packet.BINARY_EVENT, packet.BINARY_ACK}
+)
+
+
+def _malformed(pkt):
+    """What makes a decoded packet one no Socket.IO client sends, or None when it is well formed."""
+    kind = pkt.packet_type
+    if kind not in CLIENT_PACKETS:
+        return f"packet type {kind!r} is not one a client sends"
+    if kind in (packet.EVENT, packet.BINARY_EVENT) and _event_name(pkt.data) is None:
+        return "an event must be a list that starts with its name"
+    if kind in (packet.ACK, packet.BINARY_ACK) and (pkt.id is None or not isinstance(pkt.data, list)):
+        return "an ack must carry an id and a list"
+    if kind in (packet.BINARY_EVENT, packet.BINARY_ACK) and pkt.attachment_count < 1:
+        return "a binary packet must announce its attachments"
+    return None
+
+
 def _event_name(data):
     """The event name of a decoded EVENT packet's data, or None when there is none."""
     if isinstance(data, list) and data and isinstance(data[0], str):
@@ -50,7 +76,7 @@ def _event_name(data):
 
 
 class PacketGuard:
-    """Refuses reserved event names and unwanted attachments at python-socketio's dispatch; see the module."""
+    """Decodes and dispatches every packet a client sends, refusing what no handler should see; see the module."""
 
     def __init__(self, server, max_attachment_bytes, limiter):
         """Guard `server` (a `socketio.Server`), allowing `max_attachment_bytes` of attachments per packet."""
@@ -58,8 +84,8 @@ class PacketGuard:
         self.max_attachment_bytes = max_attachment_bytes
         self.limiter = limiter
         self._dropping = {}  # eio_sid -> attachments of a refused packet still to come
-        self._buffered = {}  # eio_sid -> bytes of attachments python-socketio holds for its pending packet
-        self._dispatch_message = server._handle_eio_message
+        self._buffered = {}  # eio_sid -> bytes of attachments held for its pending binary packet
+        self._closing = set()  # connections closed for a malformed packet: nothing more is read
         self._dispatch_event = server._handle_event
         self._end_connection = server._handle_eio_disconnect
 
@@ -78,15 +104,24 @@ class PacketGuard:
         return self
 
     def handle_eio_message(self, eio_sid, data):
-        """One Engine.IO message: drop it, refuse it, or let python-socketio dispatch it."""
+        """One Engine.IO message: an attachment, or a packet to decode, check and dispatch."""
+        if eio_sid in self._closing:
+            return
         if eio_sid in self._dropping:
             self._drop_one(eio_sid)
         elif eio_sid in self.server._binary_packet:
             self._attachment(eio_sid, data)
-        elif isinstance(data, str) and data[:1] in ("5", "6") and self._refused_binary(eio_sid, data):
-            return
         else:
-            self._dispatch_message(eio_sid, data)
+            try:
+                pkt = self.server.packet_class(encoded_packet=data)
+            except (TypeError, ValueError) as exc:
+                self._close(eio_sid, f"undecodable packet ({exc})")
+                return
+            problem = _malformed(pkt)
+            if problem:
+                self._close(eio_sid, problem)
+            else:
+                self._dispatch(eio_sid, pkt)
 
     def handle_event(self, eio_sid, namespace, id, data):
         """An event about to reach its handler: a reserved name is refused, anything else dispatched."""
@@ -104,13 +139,26 @@ class PacketGuard:
             self.limiter.forget(eio_sid)
             self._dropping.pop(eio_sid, None)
             self._buffered.pop(eio_sid, None)
+            self._closing.discard(eio_sid)
 
-    def _refused_binary(self, eio_sid, data):
-        """Check a binary packet's header before python-socketio buffers anything; True if refused."""
-        header = self.server.packet_class(encoded_packet=data)  # raises as python-socketio's own decode would
-        namespace = header.namespace or "/"
-        if not self._sid(eio_sid, namespace):
-            return False  # python-socketio refuses a binary packet outside a namespace itself
+    def _dispatch(self, eio_sid, pkt):
+        """What python-socketio's `_handle_eio_message` does with a decoded packet, binary headers checked first."""
+        server, kind, namespace = self.server, pkt.packet_type, pkt.namespace
+        if kind == packet.CONNECT:
+            server._handle_connect(eio_sid, namespace, pkt.data)
+        elif kind == packet.DISCONNECT:
+            server._handle_disconnect(eio_sid, namespace, server.reason.CLIENT_DISCONNECT)
+        elif kind == packet.EVENT:
+            server._handle_event(eio_sid, namespace, pkt.id, pkt.data)
+        elif kind == packet.ACK:
+            server._handle_ack(eio_sid, namespace, pkt.id, pkt.data)
+        elif not self._sid(eio_sid, namespace or "/"):
+            self._close(eio_sid, "a binary packet outside a connected namespace")
+        elif not self._refused_binary(eio_sid, pkt):
+            server._binary_packet[eio_sid] = pkt  # its attachments come next
+
+    def _refused_binary(self, eio_sid, header):
+        """Refuse a binary packet whose header breaks the contract, before any attachment arrives; True if so."""
         count, ack_id = header.attachment_count, header.id
         if header.packet_type == packet.BINARY_ACK:
             # Its id is the server's own call's, which is left unanswered, not acknowledged back.
@@ -124,29 +172,35 @@ class PacketGuard:
                 error = f"this event takes at most {allowed} binary attachments, got {count}"
             else:
                 return False
-        self._refuse(eio_sid, namespace, ack_id, event, error)
-        if count:
-            self._dropping[eio_sid] = count
+        self._refuse(eio_sid, header.namespace or "/", ack_id, event, error)
+        self._dropping[eio_sid] = count
         return True
 
     def _attachment(self, eio_sid, data):
-        """One attachment of the pending binary packet: buffered while the total stays within the limit."""
-        pending = self.server._binary_packet[eio_sid]
+        """One attachment of the pending binary event: kept while the total stays within the limit."""
+        pending = self.server._binary_packet[eio_sid]  # always an event: binary acks are refused at their header
         total = self._buffered.get(eio_sid, 0) + len(data)
         if total > self.max_attachment_bytes:
             del self.server._binary_packet[eio_sid]
             self._buffered.pop(eio_sid, None)
             error = f"binary attachments add up to more than {self.max_attachment_bytes} bytes"
-            # Always an event: binary acks are refused at their header.
             self._refuse(eio_sid, pending.namespace or "/", pending.id, _event_name(pending.data), error)
             still_to_come = pending.attachment_count - len(pending.attachments) - 1
             if still_to_come:
                 self._dropping[eio_sid] = still_to_come
             return
-        self._buffered[eio_sid] = total
-        self._dispatch_message(eio_sid, data)
-        if eio_sid not in self.server._binary_packet:
-            del self._buffered[eio_sid]  # complete: dispatched
+        pending.attachments.append(data)
+        if len(pending.attachments) < pending.attachment_count:
+            self._buffered[eio_sid] = total
+            return
+        del self.server._binary_packet[eio_sid]
+        self._buffered.pop(eio_sid, None)
+        try:
+            event = pending.reconstruct_binary(pending.data, pending.attachments)
+        except (IndexError, TypeError):
+            self._close(eio_sid, "a binary placeholder that names no attachment")
+            return
+        self.server._handle_event(eio_sid, pending.namespace, pending.id, event)
 
     def _drop_one(self, eio_sid):
         """Count off one attachment of a refused packet without keeping it."""
@@ -181,3 +235,15 @@ class PacketGuard:
         """Send one EVENT packet (or the ACK of `ack_id`) to this Engine.IO connection only."""
         kind = packet.EVENT if ack_id is None else packet.ACK
         self.server._send_packet(eio_sid, self.server.packet_class(kind, data=data, namespace=namespace, id=ack_id))
+
+    def _close(self, eio_sid, problem):
+        """A packet no Socket.IO client sends: one WARNING line, then the connection closes."""
+        addr = self.server.environ.get(eio_sid, {}).get("REMOTE_ADDR")
+        log.warning("malformed packet addr=%s eio_sid=%s: %s; closing the connection", addr, eio_sid, problem)
+        self._closing.add(eio_sid)
+        self.server._binary_packet.pop(eio_sid, None)
+        self._buffered.pop(eio_sid, None)
+        self._dropping.pop(eio_sid, None)
+        # From a task of its own: closing waits until the client has taken its queued packets,
+        # which the request that carried this packet (a polling POST) must not wait for.
+        self.server.start_background_task(self.server.eio.disconnect, eio_sid)

@@ -171,3 +171,51 @@ def test_the_connections_end_forgets_its_buckets_and_leftovers(server):
         ("disconnect", ("client disconnect",)),
         ("disconnect", ("transport close",)),
     ]
+
+
+@pytest.fixture
+def closed(server, monkeypatch):
+    """The Engine.IO connections the guard closes, recorded instead of closed (and at once, not from a task)."""
+    closing = []
+    monkeypatch.setattr(server.sio.eio, "disconnect", closing.append)
+    monkeypatch.setattr(server.sio, "start_background_task", lambda task, *args: task(*args))
+    return closing
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "9",
+        f"4{OTHER},",
+        f"2{OTHER},",
+        f"2{OTHER},[]",
+        f"2{OTHER},{{}}",
+        f'2{OTHER},"my event"',
+        f"2{OTHER},[1]",
+        f"2{OTHER},[",
+        f'2{OTHER},{"9" * 101}["my event"]',
+        f"3{OTHER},[]",
+        f"3{OTHER},5{{}}",
+        f"5{OTHER}," + json.dumps(["my binary event"]),
+        "51-/nowhere," + json.dumps(["my binary event", PLACEHOLDER]),
+        b"\xff\x00",
+    ],
+)
+def test_a_malformed_packet_closes_the_connection_with_one_line(server, closed, message, caplog):
+    """What python-socketio would raise on (a traceback per packet) or choke on: one WARNING line, then closed."""
+    server.message("e1", message)
+    assert closed == ["e1"] and server.calls == [] and server.sent == []
+    [line] = [r.getMessage() for r in caplog.records]
+    assert line.startswith("malformed packet addr=None eio_sid=e1: ") and line.endswith("; closing the connection")
+    # Whatever else arrived in the same request is not read.
+    server.message("e1", f"2{OTHER}," + json.dumps(["my event", {"data": "x"}]))
+    assert server.calls == [] and len(caplog.records) == 1
+
+
+def test_a_placeholder_naming_no_attachment_closes_the_connection(server, closed, caplog):
+    """python-socketio would raise an IndexError when the packet completes; the guard closes instead."""
+    server.message("e1", f"51-{OTHER}," + json.dumps(["my binary event", {"_placeholder": True, "num": 3}]))
+    server.message("e1", b"x")
+    assert closed == ["e1"] and server.calls == [] and server.sio._binary_packet == {}
+    assert "a binary placeholder that names no attachment" in caplog.records[0].getMessage()

@@ -42,6 +42,7 @@ class RawPollingClient(RawClient):
         """One GET: handle every packet it brings; False once the server closed the session."""
         response = self.http.get(self.url, params=self._params(), timeout=timeout)
         if response.status_code != 200:
+            # A session the server closed answers 400 unless a GET was already waiting for its CLOSE.
             self.closed = True
             return False
         for message in response.text.split(SEPARATOR):
