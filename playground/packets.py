@@ -42,6 +42,7 @@ RESERVED_EVENTS = frozenset({"connect", "disconnect", "connect_error", "disconne
 #: Binary attachments each client event may carry (the contract's one binary event takes one); others none.
 ATTACHMENTS = {"my binary event": 1}
 
+#: What the sender of a reserved name is told.
 RESERVED = "reserved event name"
 
 #: What `my error` names as the event of a refused binary ack, which has no event name of its own.
