@@ -1,6 +1,7 @@
 """The packet layer (`playground.packets`) on its own: a bare python-socketio server, any namespace."""
 
 import json
+import types
 
 import pytest
 import socketio
@@ -16,16 +17,25 @@ PLACEHOLDER = {"_placeholder": True, "num": 0}
 class Server:
     """A python-socketio server nobody serves: the test feeds it Engine.IO messages and reads what it sends."""
 
-    def __init__(self, max_attachment_bytes=1000, rate=20):
-        """Guard a fresh server whose `/other` namespace records every handler call."""
-        self.sio = socketio.Server(async_mode="threading")
+    def __init__(self, max_attachment_bytes=1000, rate=20, admin=None):
+        """Guard a fresh server whose `/other` namespace records every handler call.
+
+        `admin` ("before" or "after" the guard) also instruments it for the
+        Admin UI, as `instrument()` does in production.
+        """
+        # Handlers in the reading thread, as the app runs them: every call is over when a message returns.
+        self.sio = socketio.Server(async_mode="threading", async_handlers=False)
         self.calls = []
         self.sent = []
         for event in ("connect", "disconnect", "my binary event", "my event"):
             self.sio.on(event, self._recorder(event), namespace=OTHER)
         self.sio._send_packet = lambda eio_sid, pkt: self.sent.append((eio_sid, pkt.encode()))
+        self.sio._send_eio_packet = lambda eio_sid, eio_pkt: self.sent.append((eio_sid, eio_pkt.data))
         self.limiter = RateLimiter(rate, rate)
+        self.admin = self.sio.instrument(auth=False) if admin == "before" else None
         self.guard = PacketGuard(self.sio, max_attachment_bytes, self.limiter).install()
+        if admin == "after":
+            self.admin = self.sio.instrument(auth=False)
 
     def _recorder(self, event):
         """A handler that records (event, args) and acknowledges with "handled"."""
@@ -36,10 +46,12 @@ class Server:
 
         return record
 
-    def join(self, eio_sid):
-        """Open an Engine.IO connection and connect it to `/other`, as a client's first two messages would."""
-        self.sio._handle_eio_connect(eio_sid, {})
-        self.message(eio_sid, f"0{OTHER},")
+    def join(self, eio_sid, namespace=OTHER):
+        """Open an Engine.IO connection and connect it to `namespace`, as a client's first two messages would."""
+        # What the Admin UI asks of Engine.IO's socket; nothing else looks at it here.
+        self.sio.eio.sockets[eio_sid] = types.SimpleNamespace(upgraded=True, closed=False)
+        self.sio.eio.handlers["connect"](eio_sid, {})
+        self.message(eio_sid, f"0{namespace},")
         self.calls.clear()
         self.sent.clear()
 
@@ -219,3 +231,31 @@ def test_a_placeholder_naming_no_attachment_closes_the_connection(server, closed
     server.message("e1", b"x")
     assert closed == ["e1"] and server.calls == [] and server.sio._binary_packet == {}
     assert "a binary placeholder that names no attachment" in caplog.records[0].getMessage()
+
+
+@pytest.fixture(params=["before", "after"])
+def admin_server(request):
+    """A guarded server also instrumented for the Admin UI (before or after the guard), un-instrumented after."""
+    server = Server(admin=request.param)
+    yield server
+    server.admin.uninstrument()  # instrument() patches Engine.IO's classes for the whole process
+
+
+def test_the_admin_ui_sees_real_connections_and_no_fake_ones(admin_server):
+    """python-socketio's own `/admin` handlers keep working; a reserved name shows them no fake disconnect."""
+    admin_server.join("a1", "/admin")
+    admin_server.join("e1")
+    sid = admin_server.sio.manager.sid_from_eio_sid("e1", OTHER)
+
+    def seen(event):
+        """How many `event`s about e1 the Admin UI client was sent."""
+        return sum(1 for eio_sid, data in admin_server.sent if eio_sid == "a1" and event in data and sid in data)
+
+    admin_server.sent.clear()
+    admin_server.message("e1", f"2{OTHER},1" + json.dumps(["disconnect"]))
+    assert seen("socket_disconnected") == 0 and admin_server.calls == []
+    admin_server.end("e1")
+    assert seen("socket_disconnected") == 1 and len(admin_server.limiter) == 0
+    raw_events = [entry["type"] for entry in admin_server.admin.event_buffer.buffer.values()]
+    assert "rawDisconnection" in raw_events  # the Admin UI's own Engine.IO handler still ran
+    assert admin_server.calls == [("disconnect", ("transport close",))]
