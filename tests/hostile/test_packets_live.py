@@ -17,6 +17,7 @@ from tests.hostile.conftest import report, rss_kib, worker_pid
 from tests.hostile.polling import RawPollingClient
 from tests.hostile.wire import RawClient
 from tests.live import LiveClient
+from tests.servers import app_py_command, procfile_command
 
 #: Events per second per connection on the server of these tests: bursts of 10, so a reset shows at once.
 RATE = 5
@@ -25,10 +26,14 @@ TRANSPORTS = ["websocket", "polling"]
 PRIVATE = "rooms named after a client are private"
 
 
-@pytest.fixture(scope="module")
-def server(serve):
-    """A real `python app.py` with a tight rate limit."""
-    with serve(env={"RATE_LIMIT": str(RATE)}) as process:
+#: Both launchers: the guard is installed by `create_app`, which each of them runs.
+LAUNCHERS = {"app.py": app_py_command, "Procfile": procfile_command}
+
+
+@pytest.fixture(scope="module", params=sorted(LAUNCHERS))
+def server(serve, request):
+    """A real server, `python app.py` or the Procfile's command, with a tight rate limit."""
+    with serve(env={"RATE_LIMIT": str(RATE)}, command=LAUNCHERS[request.param]()) as process:
         yield process
 
 
