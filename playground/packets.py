@@ -157,6 +157,7 @@ class PacketGuard:
             self._close(eio_sid, "a binary packet outside a connected namespace")
         elif not self._refused_binary(eio_sid, pkt):
             server._binary_packet[eio_sid] = pkt  # its attachments come next
+            self._buffered.pop(eio_sid, None)  # a count left by a packet python-socketio dropped on a disconnect
 
     def _refused_binary(self, eio_sid, header):
         """Refuse a binary packet whose header breaks the contract, before any attachment arrives; True if so."""
