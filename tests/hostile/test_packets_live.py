@@ -1,4 +1,4 @@
-"""The packet layer against a real `python app.py`: raw Socket.IO packets over WebSocket and polling.
+"""The packet layer against a real server (both launchers): raw Socket.IO packets over WebSocket and polling.
 
 Each test has a sender that writes packets by hand (`RawClient`,
 `RawPollingClient`) next to an observer on python-socketio, and checks what
