@@ -22,22 +22,24 @@ import time
 from playground.config import NAMESPACE
 
 
-def _frame(payload, opcode=0x1):
-    """One masked frame (text unless `opcode` says otherwise), as a client must send it."""
-    if isinstance(payload, str):
-        payload = payload.encode()
+def _frame(text, first_byte=0x81):
+    """One masked frame, as a client must send it: text, unless `first_byte` says binary (0x82)."""
+    payload = text.encode() if isinstance(text, str) else text
     mask = os.urandom(4)
     length = len(payload)
     if length < 126:
-        header = struct.pack("!BB", 0x80 | opcode, 0x80 | length)
+        header = struct.pack("!BB", first_byte, 0x80 | length)
     elif length < 1 << 16:
-        header = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, length)
+        header = struct.pack("!BBH", first_byte, 0x80 | 126, length)
     else:
-        header = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, length)
-    # XOR as two big integers: C speed, so a test can send megabytes without timing its own loop.
-    repeated = (mask * (length // 4 + 1))[:length]
-    masked = (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(length, "big")
+        header = struct.pack("!BBQ", first_byte, 0x80 | 127, length)
+    masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
     return header + mask + masked
+
+
+def binary_frame(data):
+    """One masked binary frame: an Engine.IO binary message, which Socket.IO uses for an attachment."""
+    return _frame(data, first_byte=0x82)
 
 
 class RawClient:
@@ -107,7 +109,7 @@ class RawClient:
     def send_binary(self, data):
         """Send one binary Engine.IO message (a Socket.IO attachment)."""
         with self._lock:
-            self.sock.sendall(_frame(data, opcode=0x2))
+            self.sock.sendall(binary_frame(data))
 
     def emit(self, event, *args):
         """Emit `event` on `/test` without asking for an ack."""
