@@ -17,10 +17,9 @@ from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, fastjson
+from . import config, fastjson, packets
 from .clients import Clients
 from .feed import NumberFeed
-from .packets import PacketGuard
 from .presence import LocalPresence
 from .ratelimit import PACING_FACTOR, RateLimiter
 from .transport import OriginAlreadyLogged, OriginCheck, TransportGuard
@@ -159,7 +158,7 @@ def create_app(test_config=None):
         limiter=limiter,
     )
     # Below every namespace's handlers: reserved event names, binary attachments, buckets per connection.
-    PacketGuard(socketio.server, app.config["MAX_HTTP_BUFFER_SIZE"], limiter).install()
+    packets.PacketGuard(socketio.server, app.config["MAX_HTTP_BUFFER_SIZE"], limiter).install()
 
     # Outermost, in front of Flask-SocketIO's own middleware: it sees every Engine.IO request first.
     app.wsgi_app = TransportGuard(
