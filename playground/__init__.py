@@ -17,9 +17,10 @@ from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, fastjson, packets
+from . import config, fastjson
 from .clients import Clients
 from .feed import NumberFeed
+from .packets import PacketGuard
 from .presence import LocalPresence
 from .ratelimit import PACING_FACTOR, RateLimiter
 from .transport import OriginAlreadyLogged, OriginCheck, TransportGuard
@@ -158,7 +159,7 @@ def create_app(test_config=None):
         limiter=limiter,
     )
     # Below every namespace's handlers: reserved event names, binary attachments, buckets per connection.
-    packets.PacketGuard(socketio.server, app.config["MAX_HTTP_BUFFER_SIZE"], limiter).install()
+    PacketGuard(socketio.server, app.config["MAX_HTTP_BUFFER_SIZE"], limiter).install()
 
     # Outermost, in front of Flask-SocketIO's own middleware: it sees every Engine.IO request first.
     app.wsgi_app = TransportGuard(
