@@ -173,16 +173,8 @@ def test_whatever_an_attacker_puts_in_auth_gets_the_same_refusal(admin_server):
 
 
 def test_a_refused_login_is_withdrawn_from_the_uis_list(admin_server):
-    watcher = socketio.Client(reconnection=False)
-    seen = []
-    for event in ("socket_connected", "socket_disconnected"):
-        watcher.on(event, lambda *args, event=event: seen.append((event, args)), namespace=ADMIN_NAMESPACE)
-    watcher.connect(
-        admin_server.url,
-        namespaces=[ADMIN_NAMESPACE],
-        transports=["websocket"],
-        auth={"username": "admin", "password": PASSWORD},
-    )
+    watcher, seen = watch_admin(admin_server.url)
+    time.sleep(0.3)
     seen.clear()
     assert admin_login(admin_server.url, "wrong")[0] == "invalid credentials"
     deadline = time.monotonic() + 5
@@ -192,3 +184,37 @@ def test_a_refused_login_is_withdrawn_from_the_uis_list(admin_server):
     connected = [args[0]["id"] for event, args in seen if event == "socket_connected" and args[0]["nsp"] == "/admin"]
     withdrawn = [args[1] for event, args in seen if event == "socket_disconnected"]
     assert len(connected) == 1 and withdrawn == connected, seen
+
+
+def watch_admin(url):
+    """A logged-in `/admin` client keeping (event, args) of the sockets' arrivals and departures it hears."""
+    watcher = socketio.Client(reconnection=False)
+    seen = []
+    for event in ("socket_connected", "socket_disconnected"):
+        watcher.on(event, lambda *args, event=event: seen.append((event, args)), namespace=ADMIN_NAMESPACE)
+    watcher.connect(
+        url, namespaces=[ADMIN_NAMESPACE], transports=["websocket"], auth={"username": "admin", "password": PASSWORD}
+    )
+    return watcher, seen
+
+
+def test_events_a_client_names_connect_or_disconnect_are_not_taken_for_its_connection(admin_server):
+    watcher, seen = watch_admin(admin_server.url)
+    client = RawClient(admin_server.port).join_namespace()
+    for packet in ('42/test,["disconnect"]', '42/test,["disconnect","x"]', '42/test,["connect",{"a":1}]'):
+        client.send_raw(packet)
+    client.emit("my event", {"data": "still connected"})
+    client.read_packet(lambda packet: "still connected" in packet)
+    client.close()
+    deadline = time.monotonic() + 5
+    while not any(event == "socket_disconnected" for event, _ in seen) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    watcher.disconnect()
+    about_client = [event for event, args in seen if _socket_of(event, args) == client.sid]
+    assert about_client == ["socket_connected", "socket_disconnected"], seen
+    # (the `serve` fixture also asserts that the server printed no traceback)
+
+
+def _socket_of(event, args):
+    """The sid a `socket_connected` or `socket_disconnected` report is about."""
+    return args[0]["id"] if event == "socket_connected" else args[1]
