@@ -226,3 +226,12 @@ def test_admin_settings_from_the_environment(environ, expected):
 def test_bad_admin_settings_are_refused(name, value):
     with pytest.raises(ValueError, match=name):
         config.from_environment({name: value})
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/../app.py", "/admin/%2e%2e/app.py", "/admin/..%2fapp.py", "/admin/js/../../../app.py"]
+)
+def test_the_ui_folder_serves_nothing_outside_it(production_app, path):
+    response = production_app.test_client().get(path)
+    assert response.status_code == 404
+    assert b"monkey" not in response.data

@@ -25,13 +25,15 @@ pytestmark = pytest.mark.scale
 
 PASSWORD = "scale-out admin passphrase"
 SUITE = "scale-out admin UI"
+PING_INTERVAL = 1
 
 
 @pytest.fixture(scope="module")
 def admin_cluster():
     """A deployment of its own with the Admin UI on every instance (the suite's shared one has it off)."""
     workdir = tempfile.mkdtemp(prefix="scale-admin-")
-    deployment = Cluster(workdir, env={"ADMIN_PASSWORD": PASSWORD})
+    # A ping a second, so that a socket's periodic re-announcement (at each ping) is seen within the test.
+    deployment = Cluster(workdir, env={"ADMIN_PASSWORD": PASSWORD, "PING_INTERVAL": str(PING_INTERVAL)})
     try:
         yield deployment.start()
     finally:
@@ -139,6 +141,13 @@ def test_what_one_instance_answers_from_its_own_tables_covers_that_instance_only
     wait_until(lambda: watcher.of("all_sockets"), 5, "the sockets sent at login")
     listed = {socket["id"] for socket in watcher.of("all_sockets")[0][0] if socket["nsp"] == "/test"}
     assert listed == {client.sid for client in clients if client.instance == 0}
+    # The others are announced again at their next ping, through the queue.
+    sids = {client.sid for client in clients}
+    wait_until(
+        lambda: sids <= {args[0]["id"] for args in watcher.of("socket_connected")},
+        PING_INTERVAL + 3,
+        "every socket re-announced at a ping",
+    )
     far = next(client for client in clients if client.instance == 1)
     watcher.sio.emit("_disconnect", ("/test", False, far.sid), namespace=ADMIN_NAMESPACE)
     time.sleep(1.0)
