@@ -14,7 +14,9 @@ What the library leaves to the app, done here:
   and, repeated from one address, is slowed down (see `loginthrottle`);
 - a refused connection, in any namespace, is taken off the UI's list: the
   library announces every connection before its handler can refuse it and
-  never withdraws it (and keeps its connect time forever).
+  never withdraws it (and keeps its connect time forever);
+- a client's own event named `connect` or `disconnect` is not reported as
+  its connection coming or going (the library does, then crashes on it).
 """
 
 import hashlib
