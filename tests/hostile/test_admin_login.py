@@ -112,12 +112,16 @@ def test_failures_in_a_row_wait_longer_without_delaying_anyone_else(admin_server
     assert all(" WARNING " in line for line in warnings)
     # The 11 answers took about 27.5 s; the probe echoed all along.
     assert len(round_trips) > 200
-    assert max(round_trips) < 250, f"an echo waited {max(round_trips):.0f} ms during the login waits"
+    # A wait that blocked the event loop would hold an echo for the whole wait (0.5 s to 5 s; measured with a
+    # blocking sleep: 12 echoes in 28 s). Under this shared machine's load an echo now and then takes 150 to
+    # 350 ms with or without logins, so the bound is the shortest wait, not a latency target.
+    assert max(round_trips) < 500, f"an echo waited {max(round_trips):.0f} ms during the login waits"
     record("admin login", "11 failures in a row, answer times (s)", " ".join(f"{s:.2f}" for _, _, s in answers))
     record(
         "admin login",
         "echo round trip during them (ms, median / max)",
-        f"{statistics.median(round_trips):.1f} / {max(round_trips):.1f} over {len(round_trips)} echoes",
+        f"{statistics.median(round_trips):.1f} / {max(round_trips):.1f} over {len(round_trips)} echoes"
+        f" ({sum(rtt > 100 for rtt in round_trips)} over 100 ms)",
     )
     assert newcomer_ms < 1000, f"connecting took {newcomer_ms:.0f} ms during a login's wait"
     record("admin login", "a /test connect during the 5 s wait (ms)", f"{newcomer_ms:.0f}")
