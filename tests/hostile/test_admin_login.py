@@ -104,8 +104,9 @@ def test_failures_in_a_row_wait_longer_without_delaying_anyone_else(admin_server
     # The 11 answers took about 27.5 s; the probe echoed all along.
     assert len(round_trips) > 200
     # A wait that blocked the event loop would hold an echo for the whole wait (0.5 s to 5 s; measured with a
-    # blocking sleep: 12 echoes in 28 s).
-    assert max(round_trips) < 250, f"an echo waited {max(round_trips):.0f} ms during the login waits"
+    # blocking sleep: 11 echoes in 28 s), so no echo may take as long as the shortest wait. Observed: at most
+    # 80 to 220 ms here (a shared 2-core machine), 14 to 90 ms over 20 s without any login.
+    assert max(round_trips) < 500, f"an echo waited {max(round_trips):.0f} ms, as long as a login's wait"
     record("admin login", "11 failures in a row, answer times (s)", " ".join(f"{s:.2f}" for _, _, s in answers))
     record(
         "admin login",
