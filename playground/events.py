@@ -42,6 +42,11 @@ def _room_list():
     return sorted(room for room in rooms() if room != request.sid)
 
 
+def _shared_room(message):
+    """The room `join`, `leave` or `close room` names, refused if it is a client's own (see validation)."""
+    return validation.shared_room(message, lambda room: socketio.server.manager.is_sid_room(request.namespace, room))
+
+
 def _announce_presence(event, sid, **emit_options):
     """Tell clients how many are connected after `sid` connected or disconnected."""
     # Across every instance when there is a message queue (one Redis round trip per connect/disconnect).
@@ -76,11 +81,6 @@ def _call_within_limit(kind, handler, args):
 def _connection():
     """The sender's Engine.IO connection: its buckets, so leaving and re-joining a namespace refills nothing."""
     return socketio.server.manager.eio_sid_from_sid(request.sid, request.namespace) or request.sid
-
-
-def _shared_room(message):
-    """The room `join`, `leave` or `close room` names, refused if it is a client's own (see validation)."""
-    return validation.shared_room(message, lambda room: socketio.server.manager.is_sid_room(request.namespace, room))
 
 
 def _transport(sid):
