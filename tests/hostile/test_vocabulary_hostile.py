@@ -2,28 +2,13 @@
 answers to the server's questions. Each gets a clear refusal or error; nothing else breaks."""
 
 import json
-import os
-import struct
 
 import pytest
 
-from tests.hostile.wire import RawClient
+from tests.hostile.wire import RawClient, binary_frame
 
 CONNECT_OK = "40/test,"
 REFUSED = "44/test,"
-
-
-def binary_frame(payload):
-    """One masked binary WebSocket frame: an Engine.IO binary message, a Socket.IO attachment."""
-    mask = os.urandom(4)
-    length = len(payload)
-    if length < 126:
-        header = struct.pack("!BB", 0x82, 0x80 | length)
-    elif length < 1 << 16:
-        header = struct.pack("!BBH", 0x82, 0x80 | 126, length)
-    else:
-        header = struct.pack("!BBQ", 0x82, 0x80 | 127, length)
-    return header + mask + bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
 
 
 def engine_only(port):
