@@ -20,6 +20,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config, fastjson
 from .clients import Clients
 from .feed import NumberFeed
+from .packets import PacketGuard
 from .presence import LocalPresence
 from .questions import Questions
 from .ratelimit import PACING_FACTOR, RateLimiter
@@ -156,6 +157,7 @@ def create_app(test_config=None):
         )
     else:
         leadership, presence = None, LocalPresence(clients)
+    limiter = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_FANOUT"])
     app.extensions["playground"] = PlaygroundState(
         clients=clients,
         root_clients=Clients(),
@@ -163,8 +165,10 @@ def create_app(test_config=None):
         feed=NumberFeed(socketio, config.NAMESPACE, interval, leadership=leadership),
         message_queue=queue_name,
         presence=presence,
-        limiter=RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_FANOUT"]),
+        limiter=limiter,
     )
+    # Below every namespace's handlers: reserved event names, binary attachments, buckets per connection.
+    PacketGuard(socketio.server, app.config["MAX_HTTP_BUFFER_SIZE"], limiter).install()
 
     # Outermost, in front of Flask-SocketIO's own middleware: it sees every Engine.IO request first.
     app.wsgi_app = TransportGuard(

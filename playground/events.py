@@ -32,6 +32,11 @@ def _room_list():
     return sorted(room for room in rooms() if room != request.sid)
 
 
+def _shared_room(message):
+    """The room `join`, `leave` or `close room` names, refused if it is a client's own (see validation)."""
+    return validation.shared_room(message, lambda room: socketio.server.manager.is_sid_room(request.namespace, room))
+
+
 def _announce_presence(event, sid, name, **emit_options):
     """Tell clients how many are connected after `sid` (called `name`) connected or disconnected."""
     # Across every instance when there is a message queue (one Redis round trip per connect/disconnect).
@@ -59,8 +64,13 @@ def limited(kind):
 
 def _call_within_limit(kind, handler, args):
     """Take a token from the sender's `kind` bucket (or raise `RateLimited`), then run the handler."""
-    _state().limiter.check(request.sid, kind)
+    _state().limiter.check(_connection(), kind)
     return handler(*args)
+
+
+def _connection():
+    """The sender's Engine.IO connection: its buckets, so leaving and re-joining a namespace refills nothing."""
+    return socketio.server.manager.eio_sid_from_sid(request.sid, request.namespace) or request.sid
 
 
 def _transport(sid):
@@ -94,7 +104,6 @@ def disconnect(reason=None):
     """Log why the client left and tell the ones that remain."""
     name = _state().clients.name(request.sid)
     _state().clients.remove(request.sid)
-    _state().limiter.forget(request.sid)
     log.info("disconnect sid=%s reason=%s", request.sid, reason)
     _announce_presence("disconnect", request.sid, name, skip_sid=request.sid)
 
@@ -120,7 +129,7 @@ def my_broadcast_event(message):
 @limited(ECHO)
 def join(message):
     """Join a room and tell the sender which rooms it is in now."""
-    join_room(validation.room(message))
+    join_room(_shared_room(message))
     current = _room_list()
     return {**_respond("In rooms: " + ", ".join(current)), "rooms": current}
 
@@ -129,7 +138,7 @@ def join(message):
 @limited(ECHO)
 def leave(message):
     """Leave a room and tell the sender which rooms it is in now."""
-    leave_room(validation.room(message))
+    leave_room(_shared_room(message))
     current = _room_list()
     return {**_respond("In rooms: " + ", ".join(current) if current else "In no room"), "rooms": current}
 
@@ -138,7 +147,7 @@ def leave(message):
 @limited(FANOUT)
 def on_close_room(message):
     """Warn the room's members, then close the room (everyone leaves it)."""
-    room = validation.room(message)
+    room = _shared_room(message)
     ack = _respond(f"Room {room} is closing.", to=room)
     close_room(room)
     return ack

@@ -52,9 +52,8 @@ class RootNamespace(Namespace):
         emit("my response", {"data": "Connected to /", "count": 0})
 
     def on_disconnect(self, reason=None):
-        """Forget the client and its rate-limit buckets."""
+        """Forget the client (its rate-limit buckets belong to its Engine.IO connection, shared with `/test`)."""
         state().root_clients.remove(request.sid)
-        state().limiter.forget(request.sid)
         log.info("disconnect namespace=%s sid=%s reason=%s", self.namespace, request.sid, reason)
 
     @limited(ECHO)

@@ -6,10 +6,16 @@ turns that into a `my error` event and a failed ack.
 """
 
 import json
+import re
 import unicodedata
 
 #: Longest room name, in characters.
 MAX_ROOM_LENGTH = 64
+
+#: The shape of a client's sid (Engine.IO's `generate_id`: 15 bytes in base64), known or not.
+_SID_SHAPE = re.compile(r"[A-Za-z0-9+/]{20}")
+
+PRIVATE_ROOM = "rooms named after a client are private"
 
 
 class BadInput(ValueError):
@@ -46,6 +52,21 @@ def room(message):
         raise BadInput(f"'room' is {len(value)} characters long; the limit is {MAX_ROOM_LENGTH}")
     if any(unicodedata.category(char) == "Cc" for char in value):
         raise BadInput("'room' must not contain control characters")
+    return value
+
+
+def shared_room(message, is_client):
+    """Return the room of `message` for join, leave or close: never a client's own room.
+
+    Every client sits in a room named after its sid, which is how a message
+    reaches it alone; joining it would let anyone read that client's mail,
+    and leaving or closing it would cut the client off. `is_client(name)`
+    knows this process's clients; a name with the shape of a sid counts as
+    one too, since a client on another instance is not known here.
+    """
+    value = room(message)
+    if is_client(value) or _SID_SHAPE.fullmatch(value):
+        raise BadInput(PRIVATE_ROOM)
     return value
 
 

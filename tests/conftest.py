@@ -55,6 +55,11 @@ def bob(connect, alice):
     return client
 
 
+def end_connection(client):
+    """End a test client's Engine.IO connection, as a closed socket would (the test client never does)."""
+    socketio.server._handle_eio_disconnect(client.eio_sid, socketio.server.reason.TRANSPORT_CLOSE)
+
+
 @pytest.fixture
 def http(app):
     """Flask's HTTP test client."""

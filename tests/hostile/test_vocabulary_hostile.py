@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.hostile.wire import RawClient, binary_frame
+from tests.hostile.wire import RawClient
 
 CONNECT_OK = "40/test,"
 REFUSED = "44/test,"
@@ -74,8 +74,7 @@ def send_binary_event(client, ack_id, attachments, declared=None):
         if isinstance(attachment, str):
             client.send_raw("4" + attachment)
         else:
-            with client._lock:
-                client.sock.sendall(binary_frame(attachment))
+            client.send_binary(attachment)
 
 
 @pytest.mark.parametrize(
