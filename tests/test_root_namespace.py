@@ -120,3 +120,13 @@ def test_root_is_rate_limited_like_test():
     assert [ack["ok"] for ack in acks] == [True, True, False, False]
     assert acks[2] == {"ok": False, "error": "rate limited"}
     client.disconnect(namespace=ROOT_NAMESPACE)
+
+
+@pytest.mark.parametrize("event", ["connect", "disconnect"])
+def test_a_client_sent_lifecycle_event_in_root_reaches_no_handler(connect_root, event):
+    client = connect_root()
+    root_received(client)
+    assert root_call(client, event, {"name": "Mallory"}) == {"ok": False, "error": "reserved event name"}
+    assert root_received(client) == [("my error", {"event": event, "error": "reserved event name"})]
+    assert client.is_connected(ROOT_NAMESPACE)
+    assert root_call(client, "my event", {"data": "x"}) == {"ok": True, "count": 1}, "no second greeting, count kept"
