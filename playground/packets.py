@@ -126,6 +126,8 @@ class PacketGuard:
 
     def handle_event(self, eio_sid, namespace, id, data):
         """An event about to reach its handler: a reserved name is refused, anything else dispatched."""
+        # The default namespace travels as no namespace at all ("42[...]"), as python-socketio reads it.
+        namespace = namespace or "/"
         event = _event_name(data)
         if event in RESERVED_EVENTS and self._sid(eio_sid, namespace):
             self._refuse(eio_sid, namespace, id, event, RESERVED)

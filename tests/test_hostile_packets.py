@@ -8,7 +8,7 @@ from playground import create_app, socketio
 from playground.config import NAMESPACE
 from playground.packets import RESERVED_EVENTS
 from tests.conftest import end_connection
-from tests.test_events import call, received, sid_of
+from tests.test_events import call, received, response, sid_of
 
 PRIVATE = {"ok": False, "error": "rooms named after a client are private"}
 
@@ -75,9 +75,9 @@ def test_a_clients_sid_is_no_room_to_join_leave_or_close(alice, bob, event, capl
     assert received(bob) == []
     # Both still get what is addressed to them.
     assert call(alice, "my room event", {"room": sid_of(bob), "data": "psst"})["ok"] is True
-    assert received(bob) == [("my response", {"data": "psst", "count": 1})]
+    assert received(bob) == [response("psst", 1, alice)]
     assert call(bob, "my room event", {"room": sid_of(alice), "data": "back"})["ok"] is True
-    assert received(alice) == [("my response", {"data": "back", "count": 1})]
+    assert received(alice) == [response("back", 1, bob)]
 
 
 def test_a_room_shaped_like_a_sid_is_private_too(alice):
