@@ -10,6 +10,20 @@ import os
 #: The namespace every playground event lives in, as in the tutorial.
 NAMESPACE = "/test"
 
+#: Every client-to-server event of the contract.
+CONTRACT_EVENTS = (
+    "my event",
+    "my broadcast event",
+    "join",
+    "leave",
+    "close room",
+    "my room event",
+    "disconnect request",
+    "my ping",
+    "message",
+    "json",
+)
+
 #: Where Flask-SocketIO serves Engine.IO (its default `path`); the HTTP views live elsewhere.
 SOCKETIO_PATH = "/socket.io/"
 

@@ -1,6 +1,7 @@
 // The compare view: several independent clients of /test side by side, each with its own connection.
 import { createEventLog } from "./js/event-log.js";
 import { chosenTransport, logTraffic, openConnection, watchConnection } from "./js/connection.js";
+import { wireCustomCard } from "./js/custom-card.js";
 import { wireEchoAndBroadcast } from "./js/messaging.js";
 
 const INITIAL_CLIENTS = 2;
@@ -27,6 +28,9 @@ function labelPane(pane, number) {
     input.id = `client${number}_${kind}_data`;
     pane.querySelector(`.${kind}-label`).htmlFor = input.id;
   }
+  const custom = pane.querySelector(".custom-event");
+  custom.id = `client${number}_custom_event`;
+  pane.querySelector(".custom-event-label").htmlFor = custom.id;
   pane.querySelector(".client-log").setAttribute("aria-label", `Client ${number} log`);
 }
 
@@ -52,6 +56,7 @@ function addClient() {
     broadcastForm: find(".broadcast-form"),
     broadcastInput: find(".broadcast-data"),
   });
+  wireCustomCard(find(".custom-form"), socket, log);
   find(".remove-client").addEventListener("click", () => {
     socket.disconnect();
     pane.remove();

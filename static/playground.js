@@ -1,9 +1,10 @@
 // The playground page: one client of /test with every event of the contract.
-import { element, onSubmit, takeValue } from "./js/dom.js";
+import { download, element, onSubmit, takeValue } from "./js/dom.js";
 import { createEventLog } from "./js/event-log.js";
 import { chosenTransport, emitIfConnected, logTraffic, openConnection, watchConnection } from "./js/connection.js";
 import { wireEchoAndBroadcast } from "./js/messaging.js";
 import { createFeedView } from "./js/feed.js";
+import { wireCustomCard } from "./js/custom-card.js";
 
 const byId = (id) => document.getElementById(id);
 const ROOM_CLOSING = /^Room (.+) is closing\.$/;
@@ -139,9 +140,14 @@ function wireFeed() {
   socket.on("newnumber", ({ number }) => feed.add(number));
 }
 
-/** The log's Clear button. */
+/** The log's Clear and Export buttons, and its filter by event name. */
 function wireLogControls() {
   byId("clear_log").addEventListener("click", () => log.clear());
+  byId("export_log").addEventListener("click", () => {
+    const stamp = new Date().toISOString().replaceAll(":", "-");
+    download(`socketio-log-${stamp}.json`, log.exportJson(), "application/json");
+  });
+  byId("log_filter").addEventListener("input", (event) => log.filter(event.target.value));
 }
 
 wireConnection();
@@ -155,5 +161,6 @@ wireRooms();
 wirePing();
 wireSendAndJson();
 wireFeed();
+wireCustomCard(byId("custom"), socket, log);
 wireLogControls();
 showConnectButtons();
