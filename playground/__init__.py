@@ -21,6 +21,7 @@ from . import config, fastjson
 from .clients import Clients
 from .feed import NumberFeed
 from .presence import LocalPresence
+from .questions import Questions
 from .ratelimit import PACING_FACTOR, RateLimiter
 from .transport import OriginAlreadyLogged, OriginCheck, TransportGuard
 
@@ -28,7 +29,7 @@ socketio = SocketIO()
 
 # Imported after `socketio` exists and before any `init_app`: the decorators in
 # `events` register on `socketio.handlers`, which every `init_app` replays.
-from . import events, views  # noqa: E402, F401
+from . import asking, binary, events, root_namespace, views  # noqa: E402, F401
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,15 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 @dataclass
 class PlaygroundState:
-    """What the handlers share within one app: its clients, its feed, its queue's name, the presence count."""
+    """What the handlers share within one app.
+
+    Its clients (of `/test`, of `/`), its feed, its queue's name, the
+    presence count, the questions waiting for an answer.
+    """
 
     clients: Clients
+    root_clients: Clients
+    questions: Questions
     feed: NumberFeed
     message_queue: str
     presence: object  # LocalPresence, or RedisPresence with a message queue
@@ -151,6 +158,8 @@ def create_app(test_config=None):
         leadership, presence = None, LocalPresence(clients)
     app.extensions["playground"] = PlaygroundState(
         clients=clients,
+        root_clients=Clients(),
+        questions=Questions(),
         feed=NumberFeed(socketio, config.NAMESPACE, interval, leadership=leadership),
         message_queue=queue_name,
         presence=presence,

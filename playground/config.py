@@ -10,6 +10,9 @@ import os
 #: The namespace every playground event lives in, as in the tutorial.
 NAMESPACE = "/test"
 
+#: The default namespace, whose handlers are a class (`root_namespace`) beside `/test`'s decorators.
+ROOT_NAMESPACE = "/"
+
 #: Every client-to-server event of the contract.
 CONTRACT_EVENTS = (
     "my event",
@@ -62,6 +65,11 @@ DEFAULTS = {
     # X-Forwarded-For/-Proto/-Host are believed for that many hops; 0 trusts
     # none, so a client cannot fake its address in the logs.
     "PROXY_COUNT": 0,
+    # Seconds the server waits for a client to answer `are you there` (the `call me` event).
+    "CALL_TIMEOUT": 5.0,
+    # Largest binary payload `my binary event` may carry, in bytes. Over long-polling it travels
+    # as base64 (4/3 of its size), which must stay below MAX_HTTP_BUFFER_SIZE.
+    "MAX_BINARY_SIZE": 32 * 1024,
 }
 
 
@@ -93,6 +101,8 @@ _PARSERS = {
     "SOCKETIO_MESSAGE_QUEUE": str,
     "LOG_LEVEL": str.upper,
     "PROXY_COUNT": int,
+    "CALL_TIMEOUT": float,
+    "MAX_BINARY_SIZE": int,
 }
 
 

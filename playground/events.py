@@ -12,17 +12,14 @@ import logging
 from flask import current_app, request
 from flask_socketio import close_room, emit, join_room, leave_room, rooms, send
 
-from . import socketio, validation
+from . import names, socketio, validation
 from .config import NAMESPACE
 from .ratelimit import ECHO, FANOUT, RateLimited
+from .replies import respond as _respond
+from .replies import state as _state
 from .validation import BadInput
 
 log = logging.getLogger(__name__)
-
-
-def _state():
-    """The per-app playground state (clients, feed) that `create_app` set up."""
-    return current_app.extensions["playground"]
 
 
 def _max_length():
@@ -30,22 +27,15 @@ def _max_length():
     return current_app.config["MAX_MESSAGE_LENGTH"]
 
 
-def _respond(data, **emit_options):
-    """Emit `my response` with `data` and the sender's new count; return the success ack."""
-    count = _state().clients.bump(request.sid)
-    emit("my response", {"data": data, "count": count}, **emit_options)
-    return {"ok": True, "count": count}
-
-
 def _room_list():
     """The rooms the sender is in, without the private room named after its own sid."""
     return sorted(room for room in rooms() if room != request.sid)
 
 
-def _announce_presence(event, sid, **emit_options):
-    """Tell clients how many are connected after `sid` connected or disconnected."""
+def _announce_presence(event, sid, name, **emit_options):
+    """Tell clients how many are connected after `sid` (called `name`) connected or disconnected."""
     # Across every instance when there is a message queue (one Redis round trip per connect/disconnect).
-    payload = {"event": event, "sid": sid, "clients": _state().presence.changed()}
+    payload = {"event": event, "sid": sid, "name": name, "clients": _state().presence.changed()}
     if payload["clients"] <= current_app.config["PRESENCE_MAX_CLIENTS"]:
         socketio.emit("presence", payload, namespace=NAMESPACE, **emit_options)
 
@@ -84,9 +74,10 @@ def _transport(sid):
 
 @socketio.on("connect", namespace=NAMESPACE)
 def connect(auth=None):
-    """Greet the new client, start the feed if it is the first, and tell everyone."""
+    """Refuse a wrong name; else greet the new client, start the feed if it is the first, and tell everyone."""
+    name = names.admit(auth)
     state = _state()
-    state.clients.add(request.sid)
+    state.clients.add(request.sid, name)
     state.feed.start_once()
     log.info(
         "connect sid=%s addr=%s transport=%s",
@@ -95,16 +86,17 @@ def connect(auth=None):
         _transport(request.sid),
     )
     emit("my response", {"data": "Connected", "count": 0})
-    _announce_presence("connect", request.sid)
+    _announce_presence("connect", request.sid, name)
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)
 def disconnect(reason=None):
     """Log why the client left and tell the ones that remain."""
+    name = _state().clients.name(request.sid)
     _state().clients.remove(request.sid)
     _state().limiter.forget(request.sid)
     log.info("disconnect sid=%s reason=%s", request.sid, reason)
-    _announce_presence("disconnect", request.sid, skip_sid=request.sid)
+    _announce_presence("disconnect", request.sid, name, skip_sid=request.sid)
 
 
 @socketio.on("my event", namespace=NAMESPACE)
@@ -118,9 +110,10 @@ def my_event(message):
 @socketio.on("my broadcast event", namespace=NAMESPACE)
 @limited(FANOUT)
 def my_broadcast_event(message):
-    """Broadcast: answer every client of the namespace, the sender included."""
+    """Broadcast: answer every client of the namespace, the sender too unless `include_self` is false."""
     data = validation.text(message, "data", _max_length())
-    return _respond(data, broadcast=True)
+    include_self = validation.flag(message, "include_self", default=True)
+    return _respond(data, broadcast=True, include_self=include_self)
 
 
 @socketio.on("join", namespace=NAMESPACE)

@@ -71,6 +71,25 @@ def json_object(value, max_length):
     return value
 
 
+def flag(message, name, default):
+    """Return the optional boolean field `name` of `message`, `default` when it is absent."""
+    value = message.get(name, default) if isinstance(message, dict) else default
+    if not isinstance(value, bool):
+        raise BadInput(f"'{name}' must be true or false, got {_kind(value)}")
+    return value
+
+
+def binary(value, max_size):
+    """Return `value` if it is one binary payload (bytes) of 1 to `max_size` bytes."""
+    if not isinstance(value, (bytes, bytearray)):
+        raise BadInput(f"expected binary data (an ArrayBuffer, a Blob or bytes), got {_kind(value)}")
+    if not value:
+        raise BadInput("the binary payload is empty")
+    if len(value) > max_size:
+        raise BadInput(f"the binary payload is {len(value)} bytes; the limit is {max_size}")
+    return bytes(value)
+
+
 def nothing(message):
     """Accept events that take no payload; an empty object is tolerated too."""
     if message not in (None, {}):
@@ -92,3 +111,7 @@ _KINDS = (
 def _kind(value):
     """Name the JSON type of `value` for an error message."""
     return next((name for types, name in _KINDS if isinstance(value, types)), type(value).__name__)
+
+
+#: For other modules' messages (names refuse connections with the same words).
+kind_of = _kind
