@@ -58,8 +58,15 @@ export function createEventLog(list, { limit = Number(list.dataset.limit) || DEF
   // Follow new entries unless the reader scrolled up to read older ones. Tracked on scroll rather
   // than measured on append, because a pane that gets narrower grows its entries without scrolling.
   let followEnd = true;
+  // The scroll that `flush` itself makes needs no measuring (it ends at the end), and measuring it
+  // would force a layout in the next frame, after the feed has changed the page again.
+  let ownScroll = false;
   list.addEventListener("scroll", () => {
-    followEnd = isAtEnd(list);
+    if (ownScroll) {
+      ownScroll = false;
+    } else {
+      followEnd = isAtEnd(list);
+    }
   });
 
   /** Add the entries built since the last frame, drop the oldest beyond the limit, and follow the end. */
@@ -74,8 +81,13 @@ export function createEventLog(list, { limit = Number(list.dataset.limit) || DEF
       list.firstElementChild.remove();
     }
     if (followEnd) {
-      // The one layout of this frame: written after every change, never read between two.
-      list.scrollTop = list.scrollHeight;
+      // The one layout of this frame: measured after every change, never between two.
+      const end = list.scrollHeight - list.clientHeight;
+      // A scroll that moves nothing fires no event, so only a real move is marked as this log's own.
+      if (Math.abs(list.scrollTop - end) >= 1) {
+        ownScroll = true;
+        list.scrollTop = end;
+      }
     }
   }
 
