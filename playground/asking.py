@@ -53,7 +53,9 @@ def _answered(question, *answer):
         return  # it came after the timeout, which the client has already been told about
     elapsed_ms = round((time.monotonic() - question.asked_at) * 1000)
     question.answered.set()
-    shown = json.dumps(answer[0] if len(answer) == 1 else list(answer), ensure_ascii=False, default=repr)
+    # One value as itself, several as a list, an ack with none (JS `ack()`) as null.
+    value = answer[0] if len(answer) == 1 else list(answer) or None
+    shown = json.dumps(value, ensure_ascii=False, default=repr)
     shown = shown[: current_app.config["MAX_MESSAGE_LENGTH"]]
     respond(f"You answered {shown} after {elapsed_ms} ms")
 

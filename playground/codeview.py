@@ -79,6 +79,23 @@ CODE = {
         Script(_PAGE, "wireFeed"),
         Script("static/js/feed.js", "createFeedView"),
     ],
+    "connect": [
+        Handler("connect"),
+        PythonObject("playground.names.admit"),
+        Script("static/js/names.js", "authFor"),
+        Script("static/js/names.js", "wireName"),
+    ],
+    "call me": [
+        Handler("call me"),
+        PythonObject("playground.asking._answered"),
+        PythonObject("playground.asking._wait_for_answer"),
+        Script("static/js/asking.js", "wireCallMe"),
+    ],
+    "my binary event": [Handler("my binary event"), Script("static/js/binary.js", "wireBinary")],
+    "namespace /": [
+        PythonObject("playground.root_namespace.RootNamespace"),
+        Script("static/js/root-namespace.js", "openRootNamespace"),
+    ],
     "custom": [
         Handler("*"),
         PythonObject("playground.events.on_handler_error"),

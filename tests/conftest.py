@@ -23,12 +23,12 @@ def app():
 
 @pytest.fixture
 def connect(app):
-    """Connect a new test client to `/test`; every client is disconnected at teardown."""
+    """Connect a new test client to `/test` (with `auth`; `refused` when it must fail); disconnected at teardown."""
     clients = []
 
-    def _connect(flask_app=None):
-        client = socketio.test_client(flask_app or app, namespace=NAMESPACE)
-        assert client.is_connected(NAMESPACE)
+    def _connect(flask_app=None, auth=None, refused=False):
+        client = socketio.test_client(flask_app or app, namespace=NAMESPACE, auth=auth)
+        assert client.is_connected(NAMESPACE) is not refused
         clients.append(client)
         return client
 
