@@ -30,9 +30,6 @@ function labelPane(pane, number) {
     input.id = `client${number}_${kind}_data`;
     pane.querySelector(`.${kind}-label`).htmlFor = input.id;
   }
-  const custom = pane.querySelector(".custom-event");
-  custom.id = `client${number}_custom_event`;
-  pane.querySelector(".custom-event-label").htmlFor = custom.id;
   pane.querySelector(".client-log").setAttribute("aria-label", `Client ${number} log`);
 }
 
