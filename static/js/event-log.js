@@ -38,8 +38,8 @@ export function describe(event, args) {
     return `${first.event}: ${first.error}`;
   }
   if (event === "presence" && first && typeof first.clients === "number") {
-    const who = first.name ? `${first.name} (sid=${first.sid})` : `sid=${first.sid}`;
-    return `${first.event} ${who} · ${first.clients} connected`;
+    const name = first.name ? ` (${first.name})` : "";
+    return `${first.event} sid=${first.sid}${name} · ${first.clients} connected`;
   }
   if (args.length === 1 && typeof first === "string") {
     return first;

@@ -22,19 +22,24 @@ import time
 from playground.config import NAMESPACE
 
 
-def _frame(text):
-    """One masked text frame, as a client must send it."""
-    payload = text.encode()
+def _frame(text, first_byte=0x81):
+    """One masked frame, as a client must send it: text, unless `first_byte` says binary (0x82)."""
+    payload = text.encode() if isinstance(text, str) else text
     mask = os.urandom(4)
     length = len(payload)
     if length < 126:
-        header = struct.pack("!BB", 0x81, 0x80 | length)
+        header = struct.pack("!BB", first_byte, 0x80 | length)
     elif length < 1 << 16:
-        header = struct.pack("!BBH", 0x81, 0x80 | 126, length)
+        header = struct.pack("!BBH", first_byte, 0x80 | 126, length)
     else:
-        header = struct.pack("!BBQ", 0x81, 0x80 | 127, length)
+        header = struct.pack("!BBQ", first_byte, 0x80 | 127, length)
     masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
     return header + mask + masked
+
+
+def binary_frame(data):
+    """One masked binary frame: an Engine.IO binary message, which Socket.IO uses for an attachment."""
+    return _frame(data, first_byte=0x82)
 
 
 class RawClient:
