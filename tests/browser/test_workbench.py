@@ -80,6 +80,21 @@ def test_a_custom_unknown_event_shows_my_error_and_a_failed_ack(two_pages):
     expect(ack).to_have_class(re.compile(r"\bentry-error\b"))
 
 
+def test_markup_in_a_custom_event_name_and_arguments_is_shown_as_text(two_pages):
+    """An event named like an element, with markup in its arguments: literal text in the log, no element, no request."""
+    page_a, page_b = two_pages
+    image_requests = []
+    page_a.on("request", lambda request: request.url.endswith("/x") and image_requests.append(request.url))
+    images = page_a.locator("img").count()
+    name = "<img src=x onerror=alert(1)>"
+    emit_custom(page_a, name, json.dumps(['<img src=x onerror="alert(2)">']))
+    expect(received(page_a, "my error", f"{name}: unknown event")).to_have_count(1)
+    expect(sent(page_a, name)).to_contain_text('<img src=x onerror="alert(2)">')
+    broadcast_barrier(page_a, page_b)
+    assert page_a.locator("img").count() == images
+    assert image_requests == []
+
+
 def test_bad_arguments_are_shown_beside_the_field_and_nothing_is_sent(two_pages):
     """Arguments that are not a JSON array, and reserved names, are refused on the page; the log stays as it was."""
     page_a, _ = two_pages
