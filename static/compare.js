@@ -56,7 +56,7 @@ function addClient() {
     broadcastForm: find(".broadcast-form"),
     broadcastInput: find(".broadcast-data"),
   });
-  wireCustomCard(find(".custom-form"), socket, log);
+  wireCustomCard(find(".custom-form"), { "/test": { socket, log } });
   directory.add(number, { socket, log, form: find(".direct-form"), target: find(".direct-target"), input: find(".direct-data") });
   find(".remove-client").addEventListener("click", () => {
     socket.disconnect();

@@ -15,6 +15,7 @@ const ROOM_CLOSING = /^Room (.+) is closing\.$/;
 
 const choice = chosenTransport();
 const log = createEventLog(byId("log"));
+const rootLog = createEventLog(byId("root_log"), { namespace: "/" });
 const socket = openConnection(choice);
 const showFeed = byId("show_feed");
 
@@ -166,7 +167,7 @@ function wireRootNamespace() {
     transport: byId("root_transport"),
     engine: byId("root_engine_id"),
   };
-  return openRootNamespace(choice, createEventLog(byId("root_log")), rootView, {
+  return openRootNamespace(choice, rootLog, rootView, {
     emitForm: byId("root_emit"),
     emitInput: byId("root_emit_data"),
     broadcastForm: byId("root_broadcast"),
@@ -198,6 +199,7 @@ wireRooms();
 wirePing();
 wireSendAndJson();
 wireFeed();
-wireCustomCard(byId("custom"), socket, log);
+// The card emits on /test, or on `/` (then its entries and acks are in the `/` card's log).
+wireCustomCard(byId("custom"), { "/test": { socket, log }, "/": { socket: rootSocket, log: rootLog } });
 wireLogControls();
 showConnectButtons();

@@ -67,7 +67,9 @@ function readCard(fields) {
     return { error };
   }
   const timeout = Number(fields.timeout.value) || DEFAULT_TIMEOUT_MS;
-  return { request: { event, args, ack: fields.ack.checked, timeout } };
+  // The compact card has no namespace field: it is /test's.
+  const namespace = fields.namespace?.value ?? "/test";
+  return { request: { namespace, event, args, ack: fields.ack.checked, timeout } };
 }
 
 /** Show `message` next to the fields (or hide the error line when there is none). */
@@ -78,14 +80,18 @@ function showError(form, message) {
   form.elements.args.toggleAttribute("aria-invalid", Boolean(message));
 }
 
-/** Wire the card `form` (fields named event, args, ack, timeout) to emit on `socket` and log in `log`. */
-export function wireCustomCard(form, socket, log) {
+/**
+ * Wire the card `form` (fields named event, args, ack, timeout and maybe namespace) to emit on the socket
+ * of the chosen namespace and log in its log: `targets` maps a namespace to `{socket, log}`.
+ */
+export function wireCustomCard(form, targets) {
   onSubmit(form, () => {
     const { request, error } = readCard(form.elements);
     if (error) {
       showError(form, error);
       return;
     }
+    const { socket, log } = targets[request.namespace];
     try {
       emitCustom(socket, log, request);
       showError(form, null);

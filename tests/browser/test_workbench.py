@@ -95,6 +95,22 @@ def test_markup_in_a_custom_event_name_and_arguments_is_shown_as_text(two_pages)
     assert image_requests == []
 
 
+def test_a_custom_emit_on_the_root_namespace_is_answered_there(two_pages):
+    """With `/` chosen, the event goes to `/`: its entry and its ack are in the `/` card's log, none in /test's."""
+    page_a, _ = two_pages
+    expect(page_a.locator("#root_status")).to_have_text("Connected")
+    text = unique("root-custom")
+    page_a.select_option("#custom_namespace", "/")
+    emit_custom(page_a, "my event", json.dumps([{"data": text}]))
+    root_sent = page_a.locator('#root_log > li[data-direction="sent"][data-event="my event"]', has_text=text)
+    expect(root_sent).to_have_count(1)
+    number = root_sent.get_attribute("data-entry")
+    expect(page_a.locator(f'#root_log > li[data-answers="{number}"]')).to_contain_text('"ok":true')
+    expect(page_a.locator("#root_log > li", has_text=text)).to_have_count(2)  # sent, and its my response
+    expect(page_a.locator("#log > li", has_text=text)).to_have_count(0)
+    page_a.select_option("#custom_namespace", "/test")
+
+
 def test_bad_arguments_are_shown_beside_the_field_and_nothing_is_sent(two_pages):
     """Arguments that are not a JSON array, and reserved names, are refused on the page; the log stays as it was."""
     page_a, _ = two_pages
