@@ -138,3 +138,17 @@ def test_a_handler_renamed_in_a_copy_of_the_package_changes_the_rendered_code(tm
     assert "def shout_to_everyone(message):" in after[3]
     assert (after[1], after[2]) == (before[1] + 2, before[2] + 2)
     assert after[3] == file_lines(tmp_path, after[0], after[1], after[2])
+
+
+def test_a_page_module_edited_while_the_server_runs_shows_the_edit(tmp_path):
+    """Script blocks are remembered only while their file is unchanged: an edit shows at the next render."""
+    module = tmp_path / "static" / "page.js"
+    module.parent.mkdir()
+    module.write_text('/** Say hi. */\nexport function greet() {\n  return "hi";\n}\n')
+    assert codeview.script_block(str(tmp_path), "static/page.js", "greet").text.endswith('return "hi";\n}')
+    module.write_text('// A new first line.\n/** Say hello. */\nexport function greet() {\n  return "hello";\n}\n')
+    stat = module.stat()
+    os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    block = codeview.script_block(str(tmp_path), "static/page.js", "greet")
+    assert (block.first, block.last) == (2, 5)
+    assert block.text == '/** Say hello. */\nexport function greet() {\n  return "hello";\n}'
