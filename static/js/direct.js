@@ -1,6 +1,6 @@
 // "Send to client N" in the compare view: every client is in a room named after its sid, so a room event
 // addressed to that sid reaches that one client.
-import { element, onSubmit, takeValue } from "./dom.js";
+import { onSubmit, takeValue } from "./dom.js";
 import { emitIfConnected } from "./connection.js";
 
 /** The panes that can be addressed, and each pane's "send to" form kept in step with who is there. */
@@ -12,10 +12,7 @@ export function createDirectory() {
     for (const [number, pane] of panes) {
       const previous = pane.target.value;
       const others = [...panes].filter(([other, { socket }]) => other !== number && socket.connected);
-      pane.target.replaceChildren(...others.map(([other]) => element("option", "", `client ${other}`)));
-      for (const option of pane.target.options) {
-        option.value = option.textContent.replace("client ", "");
-      }
+      pane.target.replaceChildren(...others.map(([other]) => new Option(`client ${other}`, String(other))));
       if (others.some(([other]) => String(other) === previous)) {
         pane.target.value = previous;
       }
