@@ -1,5 +1,6 @@
 """The workbench in two independent browsers: the custom event card, the log's tools, the code beside the controls."""
 
+import base64
 import json
 import os
 import re
@@ -201,6 +202,18 @@ def test_binary_arguments_export_as_base64_with_a_marker(two_pages):
         }"""
     )
     assert converted == [{"$binary": "AAEC+v8="}, {"nested": [{"$binary": "+v8="}]}, "text", 7]
+
+    # And a real round trip: bytes 0-255 out as `my binary event`, back as `my binary response`, in the export.
+    page_a.click("#binary_bytes")
+    expect(received(page_a, "my binary response")).to_have_count(1)
+    with page_a.expect_download() as download_info:
+        page_a.click("#export_log")
+    with open(download_info.value.path(), encoding="utf-8") as exported:
+        log = json.load(exported)
+    every_byte = base64.b64encode(bytes(range(256))).decode()
+    binary = [(item["direction"], item["args"]) for item in log if item["event"].startswith("my binary")]
+    assert ("sent", [{"$binary": every_byte}]) in binary
+    assert ("received", [{"$binary": every_byte}]) in binary
 
 
 def test_the_code_of_my_broadcast_event_is_its_handler_as_in_the_file(two_pages):
