@@ -13,6 +13,20 @@ NAMESPACE = "/test"
 #: The default namespace, whose handlers are a class (`root_namespace`) beside `/test`'s decorators.
 ROOT_NAMESPACE = "/"
 
+#: Every client-to-server event of the contract.
+CONTRACT_EVENTS = (
+    "my event",
+    "my broadcast event",
+    "join",
+    "leave",
+    "close room",
+    "my room event",
+    "disconnect request",
+    "my ping",
+    "message",
+    "json",
+)
+
 #: Where Flask-SocketIO serves Engine.IO (its default `path`); the HTTP views live elsewhere.
 SOCKETIO_PATH = "/socket.io/"
 

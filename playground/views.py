@@ -2,8 +2,8 @@
 
 from flask import Blueprint, current_app, render_template, send_from_directory
 
-from . import socketio
-from .config import NAMESPACE
+from . import codeview, socketio
+from .config import CONTRACT_EVENTS, NAMESPACE
 
 bp = Blueprint("views", __name__)
 
@@ -37,6 +37,21 @@ def add_security_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+@bp.app_context_processor
+def code_beside_controls():
+    """Give templates `code_for(event)`: the blocks of source its `<details class="code">` shows."""
+    return {
+        "code_for": lambda event: codeview.blocks_for(event, socketio),
+        # What the custom card's event field suggests: the contract, and the events issue 11 added to it.
+        "contract_events": (*CONTRACT_EVENTS, "call me", "my binary event"),
+        "log_limit": LOG_LIMIT,
+    }
+
+
+#: How many entries a page's log keeps (the page says so; static/js/event-log.js reads it from `data-limit`).
+LOG_LIMIT = 500
 
 
 @bp.get("/")

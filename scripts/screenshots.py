@@ -1,5 +1,5 @@
 """Regenerate the README screenshots in docs/: the playground on a laptop and a phone, the compare view in use,
-and the Admin UI watching playground clients.
+the workbench, and the Admin UI watching playground clients.
 
 Starts the real server (the Procfile's command) on a free port and drives
 Debian's Chromium with the same setup as the browser tests. Run it with
@@ -56,6 +56,8 @@ def converse(page):
     # Let the chart fill its width (40 points) so the picture shows what the feed looks like.
     expect(page.locator("#chart_line")).to_have_attribute("points", FULL_CHART, timeout=TIMEOUT_MS)
     page.locator("#emit_data").focus()
+    # Focusing scrolls the field into view; the picture starts at the top of the page.
+    page.evaluate("() => window.scrollTo(0, 0)")
 
 
 def playground(browser, base_url, viewport, name, **context_options):
@@ -123,6 +125,25 @@ def admin_ui(browser):
     return path
 
 
+def workbench(browser, base_url, viewport, name, **context_options):
+    """Screenshot the custom event card after an emit with an ack, its code block open, beside the log's answer."""
+    context = browser.new_context(viewport=viewport, **context_options)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    expect(page.locator("#status")).to_have_text("Connected", timeout=TIMEOUT_MS)
+    page.fill("#custom_event", "my broadcast event")
+    page.fill("#custom_args", '[{"data": "Hello from the custom card"}]')
+    page.locator("#custom button[type=submit]").click()
+    expect(page.locator("#log > li[data-answers]")).to_have_count(1, timeout=TIMEOUT_MS)
+    card = page.locator(".custom-card")
+    card.locator("details.code > summary").click()
+    card.scroll_into_view_if_needed()
+    path = os.path.join(DOCS, name)
+    card.screenshot(path=path)
+    context.close()
+    return path
+
+
 def main():
     """Take every screenshot (or the ones named on the command line) and print where each one went."""
     if not chromium_available():
@@ -138,6 +159,15 @@ def main():
             ),
             "compare.png": lambda: compare(browser, server.url),
             "admin-ui.png": lambda: admin_ui(browser),
+            "workbench-light.png": lambda: workbench(
+                browser, server.url, LAPTOP, "workbench-light.png", color_scheme="light"
+            ),
+            "workbench-dark.png": lambda: workbench(
+                browser, server.url, LAPTOP, "workbench-dark.png", color_scheme="dark"
+            ),
+            "workbench-phone.png": lambda: workbench(
+                browser, server.url, PHONE, "workbench-phone.png", device_scale_factor=2, is_mobile=True
+            ),
         }
         try:
             paths = [take() for name, take in shots.items() if not wanted or name in wanted]

@@ -1,6 +1,7 @@
 // The compare view: several independent clients of /test side by side, each with its own connection.
 import { createEventLog } from "./js/event-log.js";
 import { chosenTransport, logTraffic, openConnection, watchConnection } from "./js/connection.js";
+import { wireCustomCard } from "./js/custom-card.js";
 import { wireEchoAndBroadcast } from "./js/messaging.js";
 import { createDirectory } from "./js/direct.js";
 
@@ -55,6 +56,7 @@ function addClient() {
     broadcastForm: find(".broadcast-form"),
     broadcastInput: find(".broadcast-data"),
   });
+  wireCustomCard(find(".custom-form"), { "/test": { socket, log } });
   directory.add(number, { socket, log, form: find(".direct-form"), target: find(".direct-target"), input: find(".direct-data") });
   find(".remove-client").addEventListener("click", () => {
     socket.disconnect();

@@ -1,9 +1,10 @@
 // The playground page: one client of /test with every event of the contract, and `/` on the same engine.
-import { element, onSubmit, takeValue } from "./js/dom.js";
+import { download, element, onSubmit, takeValue } from "./js/dom.js";
 import { createEventLog } from "./js/event-log.js";
 import { chosenTransport, emitIfConnected, logTraffic, openConnection, watchConnection } from "./js/connection.js";
 import { wireEchoAndBroadcast } from "./js/messaging.js";
 import { createFeedView } from "./js/feed.js";
+import { wireCustomCard } from "./js/custom-card.js";
 import { wireName } from "./js/names.js";
 import { wireCallMe } from "./js/asking.js";
 import { wireBinary } from "./js/binary.js";
@@ -14,6 +15,7 @@ const ROOM_CLOSING = /^Room (.+) is closing\.$/;
 
 const choice = chosenTransport();
 const log = createEventLog(byId("log"));
+const rootLog = createEventLog(byId("root_log"), { namespace: "/" });
 const socket = openConnection(choice);
 const showFeed = byId("show_feed");
 
@@ -146,9 +148,14 @@ function wireFeed() {
   socket.on("newnumber", ({ number }) => feed.add(number));
 }
 
-/** The log's Clear button. */
+/** The log's Clear and Export buttons, and its filter by event name. */
 function wireLogControls() {
   byId("clear_log").addEventListener("click", () => log.clear());
+  byId("export_log").addEventListener("click", () => {
+    const stamp = new Date().toISOString().replaceAll(":", "-");
+    download(`socketio-log-${stamp}.json`, log.exportJson(), "application/json");
+  });
+  byId("log_filter").addEventListener("input", (event) => log.filter(event.target.value));
 }
 
 /** The `/` namespace card: its own socket on this page's engine, its forms and its log. */
@@ -160,7 +167,7 @@ function wireRootNamespace() {
     transport: byId("root_transport"),
     engine: byId("root_engine_id"),
   };
-  return openRootNamespace(choice, createEventLog(byId("root_log")), rootView, {
+  return openRootNamespace(choice, rootLog, rootView, {
     emitForm: byId("root_emit"),
     emitInput: byId("root_emit_data"),
     broadcastForm: byId("root_broadcast"),
@@ -192,5 +199,7 @@ wireRooms();
 wirePing();
 wireSendAndJson();
 wireFeed();
+// The card emits on /test, or on `/` (then its entries and acks are in the `/` card's log).
+wireCustomCard(byId("custom"), { "/test": { socket, log }, "/": { socket: rootSocket, log: rootLog } });
 wireLogControls();
 showConnectButtons();

@@ -41,8 +41,12 @@ export function emitIfConnected(socket, log, event, ...args) {
   return true;
 }
 
-/** Log every event the socket sends and receives; `showFeed()` decides whether `newnumber` is logged too. */
+/**
+ * Log every event the socket sends and receives; `showFeed()` decides whether `newnumber` is logged too.
+ * A sent entry's "Send again" emits the same event with the same arguments on this socket.
+ */
 export function logTraffic(socket, log, showFeed = () => true) {
+  log.resendThrough(({ event, args }) => emitIfConnected(socket, log, event, ...args));
   socket.onAnyOutgoing((event, ...args) => log.sent(event, args.filter((arg) => typeof arg !== "function")));
   socket.onAny((event, ...args) => {
     if (event !== "newnumber" || showFeed()) {

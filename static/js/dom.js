@@ -33,3 +33,14 @@ export function takeValue(input) {
   input.value = "";
   return value;
 }
+
+/** Let the browser save `text` as the file `name` (a download, not a navigation). */
+export function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = element("a");
+  link.href = url;
+  link.download = name;
+  link.click();
+  // The click has handed the file over; the URL is not needed after this task.
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}

@@ -97,3 +97,24 @@ def test_markup_in_a_pane_is_text(compare_page):
         expect(responses(pane(page, number), payload)).to_have_count(1)
     expect(page.locator("img")).to_have_count(0)
     assert dialogs == []
+
+
+def test_a_pane_custom_card_broadcasts_with_an_ack_and_shows_my_error(compare_page):
+    """Pane 1's compact custom card: `my broadcast event` lands once in pane 2, its ack is tied to pane 1's entry."""
+    page = compare_page
+    pane(page, 1).locator(".custom-details > summary").click()
+    card = pane(page, 1).locator(".custom-form")
+    text = unique("pane-custom")
+    card.get_by_label("Custom event name").fill("my broadcast event")
+    card.get_by_label("Arguments as a JSON array").fill(f'[{{"data": "{text}"}}]')
+    card.get_by_role("button", name="Emit").click()
+    expect(responses(pane(page, 2), text)).to_have_count(1)
+    entry = pane(page, 1).locator('.log > li[data-direction="sent"][data-event="my broadcast event"]', has_text=text)
+    number = entry.get_attribute("data-entry")
+    ack = pane(page, 1).locator(f'.log > li[data-answers="{number}"]')
+    expect(ack).to_contain_text(re.compile(rf"ack of #{number} · \d+ ms"))
+    expect(pane(page, 2).locator(".log > li[data-answers]")).to_have_count(0)
+    card.get_by_label("Custom event name").fill("nobody handles this")
+    card.get_by_label("Arguments as a JSON array").fill("")
+    card.get_by_role("button", name="Emit").click()
+    expect(received(pane(page, 1), "my error", "nobody handles this: unknown event")).to_have_count(1)

@@ -11,25 +11,11 @@ import unicodedata
 
 from hypothesis import strategies as st
 
-from playground.config import DEFAULTS
+from playground.config import CONTRACT_EVENTS, DEFAULTS
 from playground.packets import ATTACHMENTS
 
 MAX_LENGTH = DEFAULTS["MAX_MESSAGE_LENGTH"]
 MAX_ROOM = 64
-
-#: Every client-to-server event of the contract.
-CONTRACT_EVENTS = (
-    "my event",
-    "my broadcast event",
-    "join",
-    "leave",
-    "close room",
-    "my room event",
-    "disconnect request",
-    "my ping",
-    "message",
-    "json",
-)
 
 # Text that tends to break things: right-to-left marks and scripts, emoji with joiners and
 # skin tones, NUL and other control characters, lone combining marks, a BOM, line separators.
