@@ -28,11 +28,16 @@ a cap:
 import contextlib
 import logging
 import socket
+import struct
 import time
 from urllib.parse import parse_qs
 
+from geventwebsocket.exceptions import WebSocketError
+
 from .coalescing import CoalescingWriter
 from .config import SOCKETIO_PATH
+from .frames import MESSAGE_TOO_BIG, FrameReader, FrameRefused, FrameStalled
+from .polling import BodyRefused, count_packets, read_body, refuse
 from .ratelimit import Pacer
 
 log = logging.getLogger(__name__)
@@ -60,16 +65,9 @@ def _query_sid(environ):
     return parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
 
 
-def _log_oversized(environ, what, size, limit):
-    """The one line that says why Engine.IO is about to close a connection: a packet over the limit."""
-    log.warning(
-        "closing connection addr=%s eio_sid=%s: a %s of %d bytes exceeds MAX_HTTP_BUFFER_SIZE=%d",
-        _client(environ),
-        _query_sid(environ),
-        what,
-        size,
-        limit,
-    )
+def _log_closing(environ, why):
+    """The one line that says why a connection is being closed below Engine.IO: a packet over the limit, say."""
+    log.warning("closing connection addr=%s eio_sid=%s: %s", _client(environ), _query_sid(environ), why)
 
 
 class OriginCheck:
@@ -121,22 +119,34 @@ class OriginAlreadyLogged(logging.Filter):
 
 
 class _WatchedWebSocket:
-    """A gevent-websocket connection that logs an oversized message, paces a flood, and can be cut off.
+    """A gevent-websocket connection read by a bounded `FrameReader`, paced, and able to be cut off.
 
-    Engine.IO reads every message through `receive` and refuses one over
-    the limit by closing the connection; this says so first, in one line.
-    It sends through a `CoalescingWriter`, so that a burst of packets
-    leaves in two writes rather than one per packet. Every other
-    attribute is the real WebSocket's.
+    Engine.IO reads every message through `receive`. Here that is
+    `frames.FrameReader` rather than gevent-websocket's own reader, so a
+    frame over the limit is refused (close code 1009, one log line) from its
+    header, and a frame that stalls halfway ends the connection. Between two
+    messages the reader lets the event loop run (gevent's reader of a
+    socket that always has data never would), and sleeps longer when the
+    client floods (`pacer`). It sends through a `CoalescingWriter`, so that
+    a burst of packets leaves in two writes rather than one per packet.
+    Every other attribute is the real WebSocket's.
     """
 
-    def __init__(self, websocket, environ, limit, pacer, sleep):
-        """Wrap `websocket`, the one gevent-websocket put in `environ`; `pacer` may be None (no pacing)."""
+    def __init__(self, websocket, environ, limit, pacer, sleep, frame_timeout=None, idle_timeout=None):
+        """Wrap `websocket`, the one gevent-websocket put in `environ`; `pacer` may be None (no pacing).
+
+        `frame_timeout` bounds the time from a frame's header to its last
+        byte, `idle_timeout` the wait for a frame to start (None: for ever).
+        """
         self._websocket = websocket
         self._environ = environ
         self._limit = limit
         self._pacer = pacer
         self._sleep = sleep
+        self._reader = FrameReader(websocket.raw_read, limit, frame_timeout, self._pong)
+        self._messages = 0
+        if idle_timeout is not None and websocket.handler is not None:
+            websocket.handler.socket.settimeout(idle_timeout)
         self.writer = CoalescingWriter(websocket)
         self.send = self.writer.send
 
@@ -150,16 +160,44 @@ class _WatchedWebSocket:
         return self._websocket.close(*args, **kwargs)
 
     def receive(self):
-        """The next message, after logging it if Engine.IO is about to refuse it as too large."""
-        message = self._websocket.receive()
-        if message and len(message) > self._limit:
-            _log_oversized(self._environ, "WebSocket message", len(message), self._limit)
-        if self._pacer is not None:
-            delay = self._pacer.delay()
-            if delay:
-                # Read no further for now: the flood backs up in the client's own socket.
-                self._sleep(delay)
-        return message
+        """The next message, or None once the connection is over (refused, stalled, closed or gone)."""
+        if self._messages:
+            # Between two messages, always: a flood is slowed, and even within the limits the
+            # loop runs, because reading a socket that always has data never yields by itself.
+            self._sleep(self._pacer.delay() if self._pacer is not None else 0)
+        self._messages += 1
+        if self._websocket.closed:
+            return None
+        try:
+            return self._reader.read_message()
+        except FrameRefused as refused:
+            if refused.code == MESSAGE_TOO_BIG:
+                _log_closing(self._environ, f"{refused.reason} exceeds MAX_HTTP_BUFFER_SIZE={self._limit}")
+            else:
+                _log_closing(self._environ, f"{refused.reason} (close code {refused.code})")
+            self._close_quietly(refused.code)
+        except FrameStalled:
+            _log_closing(self._environ, f"a WebSocket frame did not arrive within {self._reader.frame_timeout:g}s")
+            self.abort()
+        except (OSError, EOFError):
+            # Gone, reset, or silent past the idle timeout (by then Engine.IO's ping timeout has
+            # said goodbye): nothing left to tell the client. Returning None ends the connection.
+            pass
+        return None
+
+    def _pong(self, payload):
+        """Answer a ping, as gevent-websocket does: straight to the socket."""
+        self._websocket.send_frame(payload, self._websocket.OPCODE_PONG)
+
+    def _close_quietly(self, code):
+        """Send what is pending and a close frame with `code`, unless the socket is already gone.
+
+        gevent-websocket's own `close(code)` leaves the code out of the frame.
+        """
+        with contextlib.suppress(OSError, WebSocketError):
+            self.writer.flush()
+            self._websocket.send_frame(struct.pack("!H", code), self._websocket.OPCODE_CLOSE)
+        self._websocket.closed = True
 
     def abort(self):
         """Shut the TCP connection down, which wakes the reader and a writer stuck on a full socket buffer."""
@@ -234,6 +272,8 @@ class TransportGuard:
         self._monitor_task = None
         # WebSockets that upgraded a polling session, by sid; the others are in their own environ.
         self._upgrades = {}
+        # The pace of each polling session's POSTs, by sid.
+        self._polling_pacers = {}
 
     def __call__(self, environ, start_response):
         """Look at one request on its way to Engine.IO."""
@@ -242,15 +282,23 @@ class TransportGuard:
         if self._monitor_task is None:
             # Started by the first real connection, so that test clients and imports start nothing.
             self._monitor_task = self.socketio.start_background_task(self.monitor.run)
-        length = environ.get("CONTENT_LENGTH") or "0"
-        if environ.get("REQUEST_METHOD") == "POST" and length.isdigit() and int(length) > self.max_size:
-            _log_oversized(environ, "polling request", int(length), self.max_size)
+        if environ.get("REQUEST_METHOD") == "POST":
+            return self._polling_post(environ, start_response)
         websocket = environ.get("wsgi.websocket")
         if websocket is None:
             return self.wsgi_app(environ, start_response)
+        eio = self.socketio.server.eio
         pacer = Pacer(self.packet_rate) if self.packet_rate else None
         watched = environ["wsgi.websocket"] = environ[WEBSOCKET_KEY] = _WatchedWebSocket(
-            websocket, environ, self.max_size, pacer, self.socketio.sleep
+            websocket,
+            environ,
+            self.max_size,
+            pacer,
+            self.socketio.sleep,
+            # A frame under way must be complete within the ping timeout; between frames the
+            # client may stay silent as long as Engine.IO waits for a pong, and no longer.
+            frame_timeout=eio.ping_timeout,
+            idle_timeout=eio.ping_interval + eio.ping_timeout,
         )
         sid = _query_sid(environ)
         if sid is not None:
@@ -261,6 +309,39 @@ class TransportGuard:
         finally:
             if sid is not None:
                 self._upgrades.pop(sid, None)
+
+    def _polling_post(self, environ, start_response):
+        """A polling POST: its body read within bounds (or refused at once), its packets paced, then Engine.IO."""
+        sid = _query_sid(environ)
+        try:
+            body = read_body(environ, self.max_size, self.socketio.server.eio.ping_timeout)
+        except BodyRefused as refused:
+            why = refused.reason
+            if refused.status.startswith("413"):
+                why += f" exceeds MAX_HTTP_BUFFER_SIZE={self.max_size}"
+            _log_closing(environ, f"{why}: {refused.status}")
+            session = self.socketio.server.eio.sockets.get(sid)
+            if session is not None:
+                # What Engine.IO meant to do, without its wait for the queue to drain: the CLOSE
+                # packet goes to the client's pending GET, if it has one.
+                session.close(wait=False, abort=False, reason=self.socketio.server.eio.reason.SERVER_DISCONNECT)
+            return refuse(environ, start_response, refused)
+        if self.packet_rate and sid is not None:
+            delay = self._polling_pacer(sid).delay(count_packets(body))
+            if delay:
+                # The request waits, and so does the client's next POST: the flood stays at its end.
+                self.socketio.sleep(delay)
+        return self.wsgi_app(environ, start_response)
+
+    def _polling_pacer(self, sid):
+        """The `Pacer` of polling session `sid`; those of sessions Engine.IO no longer holds are dropped."""
+        pacer = self._polling_pacers.get(sid)
+        if pacer is None:
+            sessions = self.socketio.server.eio.sockets
+            if len(self._polling_pacers) >= 2 * len(sessions) + 16:
+                self._polling_pacers = {s: p for s, p in self._polling_pacers.items() if s in sessions}
+            pacer = self._polling_pacers[sid] = Pacer(self.packet_rate)
+        return pacer
 
     def find_websocket(self, sid):
         """The WebSocket carrying Engine.IO session `sid`, or None if it is on polling."""
