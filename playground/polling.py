@@ -14,14 +14,17 @@ all, and answers 200. `read_body` answers first:
 - a body that takes longer than `timeout` to arrive: 408.
 
 Otherwise the whole body is read and handed on in memory: Engine.IO then
-reads it from there. `count_packets` is what the session's `Pacer` counts:
-a client that posts faster than the pace waits before its packets are
+reads it from there. `PollingGuard` is the WSGI step that does all this for
+`transport.TransportGuard`, and paces each session: a client that posts
+more packets than `ratelimit.Pacer` lets through waits before they are
 handled, as a WebSocket client's reader does.
 """
 
 import io
 
 import gevent
+
+from .ratelimit import Pacer
 
 #: Engine.IO v4 separates the packets of one polling payload with this byte.
 RECORD_SEPARATOR = b"\x1e"
@@ -108,3 +111,50 @@ def refuse(environ, start_response, refused):
         [("Content-Type", "text/plain"), ("Content-Length", str(len(_REFUSAL_BODY))), ("Connection", "close")],
     )
     return [_REFUSAL_BODY]
+
+
+class PollingGuard:
+    """The polling POSTs on their way to Engine.IO: bodies read within bounds, refusals answered, sessions paced."""
+
+    def __init__(self, wsgi_app, server, max_size, packet_rate, log_closing):
+        """Pass on to `wsgi_app` for Socket.IO `server`; `log_closing(environ, why)` writes the one log line."""
+        self.wsgi_app = wsgi_app
+        self.server = server
+        self.max_size = max_size
+        self.packet_rate = packet_rate
+        self.log_closing = log_closing
+        # The pace of each polling session's POSTs, by sid.
+        self._pacers = {}
+
+    def handle(self, environ, start_response, sid):
+        """Read the body (or refuse it and close session `sid`), wait out the pace, then let Engine.IO handle it."""
+        eio = self.server.eio
+        try:
+            body = read_body(environ, self.max_size, eio.ping_timeout)
+        except BodyRefused as refused:
+            why = refused.reason
+            if refused.status.startswith("413"):
+                why += f" exceeds MAX_HTTP_BUFFER_SIZE={self.max_size}"
+            self.log_closing(environ, f"{why}: {refused.status}")
+            session = eio.sockets.get(sid)
+            if session is not None:
+                # What Engine.IO meant to do, without its wait for the queue to drain: the CLOSE
+                # packet goes to the client's pending GET, if it has one.
+                session.close(wait=False, abort=False, reason=eio.reason.SERVER_DISCONNECT)
+            return refuse(environ, start_response, refused)
+        if self.packet_rate and sid is not None:
+            delay = self._pacer(sid).delay(count_packets(body))
+            if delay:
+                # This request waits, and so does the client's next POST: the flood stays at its end.
+                gevent.sleep(delay)
+        return self.wsgi_app(environ, start_response)
+
+    def _pacer(self, sid):
+        """The `Pacer` of session `sid`; those of sessions Engine.IO no longer holds are dropped now and then."""
+        pacer = self._pacers.get(sid)
+        if pacer is None:
+            sessions = self.server.eio.sockets
+            if len(self._pacers) >= 2 * len(sessions) + 16:
+                self._pacers = {known: pace for known, pace in self._pacers.items() if known in sessions}
+            pacer = self._pacers[sid] = Pacer(self.packet_rate)
+        return pacer

@@ -32,12 +32,13 @@ import struct
 import time
 from urllib.parse import parse_qs
 
+import gevent
 from geventwebsocket.exceptions import WebSocketError
 
 from .coalescing import CoalescingWriter
 from .config import SOCKETIO_PATH
 from .frames import MESSAGE_TOO_BIG, FrameReader, FrameRefused, FrameStalled
-from .polling import BodyRefused, count_packets, read_body, refuse
+from .polling import PollingGuard
 from .ratelimit import Pacer
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,12 @@ STALL_TIMEOUT = 5.0
 
 #: Past this many times `MAX_QUEUED_PACKETS`, a client is disconnected even if it still reads.
 HARD_LIMIT_FACTOR = 10
+
+#: Seconds a WebSocket's reader may go on reading messages before it lets the event loop run.
+READ_SLICE = 0.001
+
+#: Seconds a reader that has had its slice waits, at most, for the event loop to have nothing else to do.
+IDLE_WAIT = 0.005
 
 #: Where `TransportGuard` keeps the WebSocket of a request in its WSGI environ.
 WEBSOCKET_KEY = "playground.websocket"
@@ -144,7 +151,8 @@ class _WatchedWebSocket:
         self._pacer = pacer
         self._sleep = sleep
         self._reader = FrameReader(websocket.raw_read, limit, frame_timeout, self._pong)
-        self._messages = 0
+        # When this reader last let the event loop run.
+        self._slice_start = time.perf_counter()
         if idle_timeout is not None and websocket.handler is not None:
             websocket.handler.socket.settimeout(idle_timeout)
         self.writer = CoalescingWriter(websocket)
@@ -161,11 +169,19 @@ class _WatchedWebSocket:
 
     def receive(self):
         """The next message, or None once the connection is over (refused, stalled, closed or gone)."""
-        if self._messages:
-            # Between two messages, always: a flood is slowed, and even within the limits the
-            # loop runs, because reading a socket that always has data never yields by itself.
-            self._sleep(self._pacer.delay() if self._pacer is not None else 0)
-        self._messages += 1
+        delay = self._pacer.delay() if self._pacer is not None else 0
+        if delay:
+            # Read no further for now: the flood backs up in the client's own socket.
+            self._sleep(delay)
+            self._slice_start = time.perf_counter()
+        elif time.perf_counter() - self._slice_start >= READ_SLICE:
+            # Reading a socket that always has data never waits, so it never lets the event
+            # loop run: after a slice of reading, wait until everything else has had its turn
+            # (`sleep(0)` would let other tasks run, but not the loop's polling of sockets), or
+            # at most IDLE_WAIT if the loop is never idle.
+            with gevent.Timeout(IDLE_WAIT, False):
+                gevent.idle()
+            self._slice_start = time.perf_counter()
         if self._websocket.closed:
             return None
         try:
@@ -272,8 +288,7 @@ class TransportGuard:
         self._monitor_task = None
         # WebSockets that upgraded a polling session, by sid; the others are in their own environ.
         self._upgrades = {}
-        # The pace of each polling session's POSTs, by sid.
-        self._polling_pacers = {}
+        self.polling = PollingGuard(wsgi_app, socketio.server, max_size, packet_rate, _log_closing)
 
     def __call__(self, environ, start_response):
         """Look at one request on its way to Engine.IO."""
@@ -283,7 +298,8 @@ class TransportGuard:
             # Started by the first real connection, so that test clients and imports start nothing.
             self._monitor_task = self.socketio.start_background_task(self.monitor.run)
         if environ.get("REQUEST_METHOD") == "POST":
-            return self._polling_post(environ, start_response)
+            # A polling POST: bounded, paced, or refused before Engine.IO reads it.
+            return self.polling.handle(environ, start_response, _query_sid(environ))
         websocket = environ.get("wsgi.websocket")
         if websocket is None:
             return self.wsgi_app(environ, start_response)
@@ -309,39 +325,6 @@ class TransportGuard:
         finally:
             if sid is not None:
                 self._upgrades.pop(sid, None)
-
-    def _polling_post(self, environ, start_response):
-        """A polling POST: its body read within bounds (or refused at once), its packets paced, then Engine.IO."""
-        sid = _query_sid(environ)
-        try:
-            body = read_body(environ, self.max_size, self.socketio.server.eio.ping_timeout)
-        except BodyRefused as refused:
-            why = refused.reason
-            if refused.status.startswith("413"):
-                why += f" exceeds MAX_HTTP_BUFFER_SIZE={self.max_size}"
-            _log_closing(environ, f"{why}: {refused.status}")
-            session = self.socketio.server.eio.sockets.get(sid)
-            if session is not None:
-                # What Engine.IO meant to do, without its wait for the queue to drain: the CLOSE
-                # packet goes to the client's pending GET, if it has one.
-                session.close(wait=False, abort=False, reason=self.socketio.server.eio.reason.SERVER_DISCONNECT)
-            return refuse(environ, start_response, refused)
-        if self.packet_rate and sid is not None:
-            delay = self._polling_pacer(sid).delay(count_packets(body))
-            if delay:
-                # The request waits, and so does the client's next POST: the flood stays at its end.
-                self.socketio.sleep(delay)
-        return self.wsgi_app(environ, start_response)
-
-    def _polling_pacer(self, sid):
-        """The `Pacer` of polling session `sid`; those of sessions Engine.IO no longer holds are dropped."""
-        pacer = self._polling_pacers.get(sid)
-        if pacer is None:
-            sessions = self.socketio.server.eio.sockets
-            if len(self._polling_pacers) >= 2 * len(sessions) + 16:
-                self._polling_pacers = {s: p for s, p in self._polling_pacers.items() if s in sessions}
-            pacer = self._polling_pacers[sid] = Pacer(self.packet_rate)
-        return pacer
 
     def find_websocket(self, sid):
         """The WebSocket carrying Engine.IO session `sid`, or None if it is on polling."""
