@@ -123,6 +123,7 @@ class Observer:
         self.client = RawClient(port).join_namespace()
         self.interval = interval
         self.pongs = []  # (sent, received) monotonic times
+        self.mark()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -138,20 +139,18 @@ class Observer:
             time.sleep(self.interval)
 
     def mark(self):
-        """Start a measurement window: the figures below count pongs from here on."""
-        self._since = len(self.pongs)
+        """Start a measurement window: the figures below count from here on."""
+        self._since, self._marked = len(self.pongs), time.monotonic()
         return self
 
     def window(self):
         """The (sent, received) pairs since `mark`."""
-        return self.pongs[getattr(self, "_since", 0) :]
+        return self.pongs[self._since :]
 
     def longest_gap_ms(self):
-        """The longest time between two pongs (or since the last one) in the window, in ms."""
-        pongs = [received for _, received in self.window()]
-        gaps = [b - a for a, b in itertools.pairwise(pongs)]
-        gaps.append(time.monotonic() - pongs[-1] if pongs else float("inf"))
-        return round(1000 * max(gaps), 1)
+        """The longest time without a pong in the window (from `mark` to now), in ms."""
+        times = [self._marked, *(received for _, received in self.window()), time.monotonic()]
+        return round(1000 * max(b - a for a, b in itertools.pairwise(times)), 1)
 
     def rtt_ms(self, quantile):
         """The `quantile` (0..1) of the ping round trips in the window, in ms."""
