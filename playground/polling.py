@@ -61,11 +61,10 @@ def read_body(environ, limit, timeout):
         wanted = limit + 1  # one byte more than allowed is enough to know
     else:
         raise BodyRefused("411 Length Required", "a polling request without Content-Length")
-    try:
-        with gevent.Timeout(timeout):
-            body = _read_up_to(stream, wanted)
-    except gevent.Timeout:
-        raise BodyRefused("408 Request Timeout", f"a polling request body not sent within {timeout:g}s") from None
+    # Raised by the timer itself, so that no other timeout is taken for this one.
+    stalled = BodyRefused("408 Request Timeout", f"a polling request body not sent within {timeout:g}s")
+    with gevent.Timeout(timeout, stalled):
+        body = _read_up_to(stream, wanted)
     if len(body) > limit:
         raise BodyRefused("413 Payload Too Large", f"a chunked polling request of over {limit} bytes")
     if length and len(body) != wanted:
