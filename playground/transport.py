@@ -135,10 +135,11 @@ class _WatchedWebSocket:
     Engine.IO reads every message through `receive`. Here that is
     `frames.FrameReader` rather than gevent-websocket's own reader, so a
     frame over the limit is refused (close code 1009, one log line) from its
-    header, and a frame that stalls halfway ends the connection. Between two
-    messages the reader lets the event loop run (gevent's reader of a
-    socket that always has data never would), and sleeps longer when the
-    client floods (`pacer`). It sends through a `CoalescingWriter`, so that
+    header, and a frame that stalls halfway ends the connection. Before each
+    frame, the reader lets the event loop run if it has been reading for
+    `READ_SLICE` without it (gevent's reader of a socket that always has
+    data never would), and sleeps longer when the client floods (`pacer`).
+    It sends through a `CoalescingWriter`, so that
     a burst of packets leaves in two writes rather than one per packet.
     Every other attribute is the real WebSocket's.
     """
@@ -302,7 +303,7 @@ class TransportGuard:
         self._monitor_task = None
         # WebSockets that upgraded a polling session, by sid; the others are in their own environ.
         self._upgrades = {}
-        self.polling = PollingGuard(wsgi_app, socketio.server, max_size, packet_rate, _log_closing)
+        self.polling = PollingGuard(wsgi_app, socketio, max_size, packet_rate, _log_closing)
 
     def __call__(self, environ, start_response):
         """Look at one request on its way to Engine.IO."""
