@@ -82,7 +82,7 @@ class FrameReader:
         Raises `FrameRefused` or `FrameStalled` as above, and the socket's
         own errors (`OSError`, a timeout, `EOFError` when the peer is gone).
         """
-        opcode, parts, size, frames = None, [], 0, 0
+        opcode, message, size, frames = None, b"", 0, 0
         while True:
             if frames and self.pause is not None:
                 self.pause()
@@ -115,13 +115,19 @@ class FrameReader:
                 elif frame_opcode != PONG:
                     raise FrameRefused(PROTOCOL_ERROR, f"a WebSocket frame with opcode {frame_opcode}")
                 continue
-            parts.append(payload)
+            # Fragments are joined as they come, into one buffer: a list of 65,536 one-byte
+            # fragments would cost some 3 MB where the message itself is 64 KiB.
+            if not size:
+                message = payload
+            else:
+                if not isinstance(message, bytearray):
+                    message = bytearray(message)
+                message += payload
             size += length
             if fin:
                 break
-        message = parts[0] if len(parts) == 1 else b"".join(parts)
         if opcode == BINARY:
-            return message
+            return bytes(message)
         try:
             return message.decode()
         except UnicodeDecodeError:

@@ -11,6 +11,7 @@ import logging
 import os
 import struct
 import time
+import tracemalloc
 
 import gevent
 import pytest
@@ -146,6 +147,22 @@ def test_protocol_errors_are_refused_with_1002(case):
     refused, read = refusal(data)
     assert refused.code == PROTOCOL_ERROR
     assert read == expected_read
+
+
+def test_a_message_of_tiny_fragments_costs_no_more_memory_than_the_message():
+    """65,536 one-byte fragments make a 64 KiB message; reading them holds about that much, not a list of 65,536."""
+    data = client_frame(b"a", fin=False) + client_frame(b"b", CONTINUATION, fin=False) * (LIMIT - 2)
+    data += client_frame(b"c", CONTINUATION)
+    reader, _ = reader_of(data)
+    tracemalloc.start()
+    try:
+        message = reader.read_message()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert message == "a" + "b" * (LIMIT - 2) + "c"
+    record("transport", "65,536 one-byte fragments: peak memory while reading (KiB)", round(peak / 1024))
+    assert peak < 4 * LIMIT
 
 
 def test_text_that_is_not_utf8_is_refused_with_1007():
