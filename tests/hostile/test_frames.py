@@ -153,6 +153,17 @@ def test_a_stalled_frame_or_silence_gets_the_connection_closed(quick_pings, stal
         assert len(_warnings(quick_pings, before, "did not arrive within 1s")) == 1
 
 
+def test_a_stalled_polling_body_gets_408(quick_pings):
+    """Ten bytes of a 500-byte body, then silence: 408 after PING_TIMEOUT (1 s), the connection closed."""
+    sid = polling_handshake(quick_pings.port)
+    status, seconds, closed = raw_post(quick_pings.port, sid, ["Content-Length: 500"], [b"x" * 10])
+    report(
+        f"{quick_pings.launcher}, stalled polling body at PING_TIMEOUT=1: answer, after (s)", f"{status}, {seconds:.2f}"
+    )
+    assert status.startswith("HTTP/1.1 408") and 1 <= seconds < 3
+    assert closed
+
+
 @pytest.mark.parametrize("body", ["Content-Length", "chunked"])
 def test_an_oversized_polling_post_gets_413_at_once(server, body):
     """100 MB announced (or chunks past the limit): 413 within 1 s, the connection closed, one log line."""
