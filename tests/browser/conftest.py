@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.chromium import CHROMIUM_PATH, INSTALL_HINT, chromium_available, launch
+from tests.browser.pages import wait_connected
 from tests.servers import ServerProcess, procfile_command
 
 # Generous: the machine is shared with other test runs; waits end as soon as the page is ready.
@@ -158,3 +159,16 @@ def open_page(browser_contexts, browser_problems):
     for page in pages:
         if not page.is_closed():
             browser_problems.close(page)
+
+
+@pytest.fixture
+def two_pages(server, open_page, request):
+    """Pages A and B, each in its own browser context, both connected, on the transport a test may ask for."""
+    transport = getattr(request, "param", "auto")
+    query = "" if transport == "auto" else f"?transport={transport}"
+    # Both start loading before either is waited for, so their page loads overlap.
+    page_a = open_page(server.url + "/" + query, wait_until="commit")
+    page_b = open_page(server.url + "/" + query, who="B", wait_until="commit")
+    wait_connected(page_a)
+    wait_connected(page_b)
+    return page_a, page_b

@@ -10,19 +10,6 @@ from tests.browser.pages import broadcast_barrier, received, responses, submit, 
 TRANSPORTS = ["auto", "polling"]
 
 
-@pytest.fixture
-def two_pages(server, open_page, request):
-    """Pages A and B, each in its own browser context, both connected, on the transport the test asks for."""
-    transport = getattr(request, "param", "auto")
-    query = "" if transport == "auto" else f"?transport={transport}"
-    # Both start loading before either is waited for, so their page loads overlap.
-    page_a = open_page(server.url + "/" + query, wait_until="commit")
-    page_b = open_page(server.url + "/" + query, who="B", wait_until="commit")
-    wait_connected(page_a)
-    wait_connected(page_b)
-    return page_a, page_b
-
-
 @pytest.mark.parametrize("two_pages", TRANSPORTS, indirect=True)
 def test_echo_reaches_only_the_sender(two_pages):
     """An echo from A is logged in A, once, and never in B."""

@@ -23,16 +23,6 @@ def server():
         yield process
 
 
-@pytest.fixture
-def two_pages(server, open_page):
-    """Pages A and B in their own browser contexts, both connected."""
-    page_a = open_page(server.url + "/", wait_until="commit")
-    page_b = open_page(server.url + "/", who="B", wait_until="commit")
-    wait_connected(page_a)
-    wait_connected(page_b)
-    return page_a, page_b
-
-
 def main_log(page):
     """The `/test` log's card (the page's main event log)."""
     return page.locator(".log-card")

@@ -5,7 +5,6 @@ import json
 import os
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import start_server
@@ -16,16 +15,6 @@ from tests.servers import PROJECT_ROOT
 ACK = re.compile(r"ack of #(\d+) · (\d+) ms")
 # What a page reports while its server is down: every one names a Socket.IO URL.
 OUTAGE = r"/socket\.io/\?EIO=4&"
-
-
-@pytest.fixture
-def two_pages(server, open_page):
-    """Pages A and B, each in its own browser context, both connected."""
-    page_a = open_page(server.url + "/", wait_until="commit")
-    page_b = open_page(server.url + "/", who="B", wait_until="commit")
-    wait_connected(page_a)
-    wait_connected(page_b)
-    return page_a, page_b
 
 
 def emit_custom(page, event, args="", ack=True, timeout=5000):

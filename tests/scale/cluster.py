@@ -7,6 +7,7 @@ config hashes on, so the tests can put clients on every instance and know
 which one each is on.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -397,3 +398,15 @@ class Cluster:
         """The index of the one instance that feeds, or None while there is not exactly one."""
         found = self.leaders()
         return found[0] if len(found) == 1 else None
+
+
+@contextlib.contextmanager
+def running_cluster(prefix="scale-", **options):
+    """A `Cluster` (built with `options`) started in a fresh directory, stopped and removed afterwards."""
+    workdir = tempfile.mkdtemp(prefix=prefix)
+    deployment = Cluster(workdir, **options)
+    try:
+        yield deployment.start()
+    finally:
+        deployment.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -1,12 +1,9 @@
 """Fixtures of the scale-out suite: one deployment (Redis, 3 instances, nginx) for the whole session."""
 
-import shutil
-import tempfile
-
 import pytest
 
 from tests.figures import OBSERVED
-from tests.scale.cluster import Cluster
+from tests.scale.cluster import running_cluster
 
 
 @pytest.fixture(scope="session")
@@ -18,13 +15,8 @@ def report():
 @pytest.fixture(scope="session")
 def cluster():
     """The deployment, started once for the whole suite."""
-    workdir = tempfile.mkdtemp(prefix="scale-")
-    deployment = Cluster(workdir)
-    try:
-        yield deployment.start()
-    finally:
-        deployment.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with running_cluster() as deployment:
+        yield deployment
 
 
 @pytest.fixture

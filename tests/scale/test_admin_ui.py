@@ -9,8 +9,6 @@ disconnect/join/leave buttons). deploy/README.md says the same.
 """
 
 import re
-import shutil
-import tempfile
 import threading
 import time
 
@@ -19,7 +17,7 @@ import socketio
 
 from playground.admin import ADMIN_NAMESPACE
 from tests.figures import record
-from tests.scale.cluster import INSTANCES, Cluster, wait_until
+from tests.scale.cluster import INSTANCES, running_cluster, wait_until
 
 pytestmark = pytest.mark.scale
 
@@ -31,14 +29,10 @@ PING_INTERVAL = 1
 @pytest.fixture(scope="module")
 def admin_cluster():
     """A deployment of its own with the Admin UI on every instance (the suite's shared one has it off)."""
-    workdir = tempfile.mkdtemp(prefix="scale-admin-")
     # A ping a second, so that a socket's periodic re-announcement (at each ping) is seen within the test.
-    deployment = Cluster(workdir, env={"ADMIN_PASSWORD": PASSWORD, "PING_INTERVAL": str(PING_INTERVAL)})
-    try:
-        yield deployment.start()
-    finally:
-        deployment.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
+    env = {"ADMIN_PASSWORD": PASSWORD, "PING_INTERVAL": str(PING_INTERVAL)}
+    with running_cluster("scale-admin-", env=env) as deployment:
+        yield deployment
 
 
 @pytest.fixture

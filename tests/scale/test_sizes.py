@@ -1,22 +1,17 @@
 """The same deployment with 1 and 2 instances (the main suite runs 3): one delivery per client, one feed."""
 
-import shutil
-import tempfile
 import time
 
 import pytest
 
-from tests.scale.cluster import FEED_INTERVAL, Cluster, greeting_free, one_feed_rate, settle
+from tests.scale.cluster import FEED_INTERVAL, greeting_free, one_feed_rate, running_cluster, settle
 
 pytestmark = pytest.mark.scale
 
 
 @pytest.mark.parametrize("size", [1, 2])
 def test_with_n_instances_each_broadcast_arrives_once_and_the_feed_ticks_once_per_interval(size, report):
-    workdir = tempfile.mkdtemp(prefix=f"scale{size}-")
-    cluster = Cluster(workdir, size=size)
-    try:
-        cluster.start()
+    with running_cluster(f"scale{size}-", size=size) as cluster:
         clients = cluster.spread(per_instance=2)
         start = time.monotonic()
         for client in clients:
@@ -29,6 +24,3 @@ def test_with_n_instances_each_broadcast_arrives_once_and_the_feed_ticks_once_pe
         ticks_per_interval = one_feed_rate(clients, start, time.monotonic())
         report[f"feed ticks per interval ({size} instance(s))"] = round(ticks_per_interval, 2)
         assert 0.6 <= ticks_per_interval <= 1.2
-    finally:
-        cluster.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
