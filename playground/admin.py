@@ -15,8 +15,9 @@ What the library leaves to the app, done here:
 - a refused connection, in any namespace, is taken off the UI's list: the
   library announces every connection before its handler can refuse it and
   never withdraws it (and keeps its connect time forever);
-- a client's own event named `connect` or `disconnect` is not reported as
-  its connection coming or going (the library does, then crashes on it).
+- a client's own event named `connect` or `disconnect`, which the library
+  would take for its connection coming or going (then crash on), is refused
+  below it by `packets.PacketGuard`.
 """
 
 import hashlib
@@ -78,7 +79,6 @@ def init_app(app, socketio, server_id=None):
     if not password:
         return None
     server = socketio.server
-    dispatch = server._trigger_event  # before instrument() wraps it
     check = Credentials(app.config["ADMIN_USERNAME"], password)
     instrumented = server.instrument(
         auth=check,
@@ -89,7 +89,7 @@ def init_app(app, socketio, server_id=None):
     )
     throttle = LoginThrottle(sleep=socketio.sleep, lock=gevent.lock.Semaphore)
     server.on("connect", _guarded_login(instrumented, check, throttle), namespace=ADMIN_NAMESPACE)
-    _correct_the_reports(server, instrumented, dispatch)
+    _correct_the_reports(server, instrumented)
     app.register_blueprint(bp)
     app.extensions["admin"] = instrumented
     log.info(
@@ -139,27 +139,22 @@ def _guarded_login(instrumented, check, throttle):
     return admin_connect
 
 
-def _correct_the_reports(server, instrumented, dispatch):
-    """Put right two things the instrumented `_trigger_event` reports wrongly (development mode only).
+def _correct_the_reports(server, instrumented):
+    """Withdraw a refused connection, which the instrumented `_trigger_event` reports wrongly (development mode).
 
-    - It announces `socket_connected` before the connect handler runs;
-      when the handler refuses, Socket.IO never triggers `disconnect`, so
-      the UI would list the socket forever and the manager's `_timestamps`
-      would grow by one entry per refusal. Here the refusal is withdrawn.
-    - It takes a client's own event named `connect` or `disconnect` for
-      the connection's: it reports a connection that is still there as
-      gone, then fails (`IndexError` on the missing reason, `KeyError` on a
-      second one) with a traceback per packet. Such events go straight to
-      `dispatch`, the server's own dispatch, unreported.
+    It announces `socket_connected` before the connect handler runs; when
+    the handler refuses, Socket.IO never triggers `disconnect`, so the UI
+    would list the socket forever and the manager's `_timestamps` would grow
+    by one entry per refusal. (The other thing it gets wrong, a client's own
+    event named `connect` or `disconnect` taken for the connection's, never
+    reaches it: `packets.PacketGuard` refuses reserved names before dispatch.)
     """
     if instrumented.mode != "development":
         return  # production mode neither announces connections nor keeps their times
     reported = server._trigger_event
 
     def trigger_event(event, namespace, *args):
-        """The instrumented dispatch for real connections and events; the corrections above."""
-        if event in ("connect", "disconnect") and not _is_lifecycle(server, event, namespace, args):
-            return dispatch(event, namespace, *args)
+        """The instrumented dispatch, and the withdrawal of a connection its handler refused."""
         result = None
         try:
             result = reported(event, namespace, *args)
@@ -172,20 +167,6 @@ def _correct_the_reports(server, instrumented, dispatch):
         return result
 
     server._trigger_event = trigger_event
-
-
-def _is_lifecycle(server, event, namespace, args):
-    """Whether a `connect`/`disconnect` trigger is Socket.IO's own, not an event a client named so.
-
-    Socket.IO passes a connect the very environ it keeps for the
-    connection, and marks a socket as leaving before it triggers its
-    disconnect; a client's event carries neither.
-    """
-    sid = args[0]
-    if event == "connect":
-        eio_sid = server.manager.eio_sid_from_sid(sid, namespace)
-        return len(args) >= 2 and eio_sid is not None and args[1] is server.environ.get(eio_sid)
-    return not server.manager.is_connected(sid, namespace)
 
 
 def _withdraw(server, instrumented, namespace, sid):
