@@ -20,11 +20,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import admin, config, fastjson
 from .clients import Clients
 from .feed import NumberFeed
+from .origins import origin_policy
 from .packets import PacketGuard
 from .presence import LocalPresence
 from .questions import Questions
 from .ratelimit import PACING_FACTOR, RateLimiter
-from .transport import OriginAlreadyLogged, OriginCheck, TransportGuard
+from .transport import TransportGuard
 
 socketio = SocketIO()
 
@@ -120,7 +121,7 @@ def create_app(test_config=None):
         # Always passed, None included: `socketio` outlives each app, and an
         # earlier app's queue manager must not leak into an in-process one.
         client_manager=scale_out["manager"] if scale_out else None,
-        cors_allowed_origins=_origin_policy(app.config["CORS_ALLOWED_ORIGINS"]),
+        cors_allowed_origins=origin_policy(app.config["CORS_ALLOWED_ORIGINS"]),
         max_http_buffer_size=app.config["MAX_HTTP_BUFFER_SIZE"],
         ping_interval=app.config["PING_INTERVAL"],
         ping_timeout=app.config["PING_TIMEOUT"],
@@ -219,16 +220,6 @@ def _scale_out(queue, queue_name):
     instance = instance_id()
     log.info("scale-out on message queue %s instance=%s", queue_name, instance)
     return {"manager": QueueManager(queue, link), "redis": redis_client(queue), "link": link, "instance": instance}
-
-
-def _origin_policy(allowed):
-    """What Engine.IO gets as `cors_allowed_origins`: "*" as is, else a check that logs each refusal."""
-    if allowed == "*":
-        return allowed
-    engineio_log = logging.getLogger("engineio.server")
-    if not any(isinstance(f, OriginAlreadyLogged) for f in engineio_log.filters):
-        engineio_log.addFilter(OriginAlreadyLogged())
-    return OriginCheck(allowed)
 
 
 def _redact(url):

@@ -7,8 +7,8 @@ all, and Engine.IO queues packets for a client that stops reading without
 any bound. Each guard here adds one clear log line per client, and the
 last one a cap:
 
-- `OriginCheck` is the `cors_allowed_origins` callable Engine.IO accepts:
-  the same decision as its own default, plus a line per refused handshake.
+- Foreign origins are refused by `origins.OriginCheck`, with a line per
+  refused handshake.
 - `TransportGuard` is WSGI middleware in front of Engine.IO. A WebSocket's
   messages are read by `frames.FrameReader` within `MAX_HTTP_BUFFER_SIZE`
   (refused from the header, close code 1009) and Engine.IO's ping timeout
@@ -66,7 +66,7 @@ IDLE_WAIT = 0.005
 WEBSOCKET_KEY = "playground.websocket"
 
 
-def _client(environ):
+def client_address(environ):
     """`address:port` of the client of a WSGI request, for log lines."""
     return f"{environ.get('REMOTE_ADDR', '?')}:{environ.get('REMOTE_PORT', '?')}"
 
@@ -78,55 +78,7 @@ def _query_sid(environ):
 
 def _log_closing(environ, why):
     """The one line that says why a connection is being closed below Engine.IO: a packet over the limit, say."""
-    log.warning("closing connection addr=%s eio_sid=%s: %s", _client(environ), _query_sid(environ), why)
-
-
-class OriginCheck:
-    """Accepts the origins of `CORS_ALLOWED_ORIGINS` (None: the server's own) and logs each refusal once."""
-
-    def __init__(self, allowed):
-        """`allowed` is None for same-origin only, else a list of origins."""
-        self.allowed = allowed
-
-    def __call__(self, origin, environ):
-        """Engine.IO's question: may a request with this `Origin` header go on?"""
-        if not origin:
-            # Asked again for the CORS headers of a request without Origin: there is nothing to allow.
-            return False
-        if origin in (self.allowed if self.allowed is not None else self._same_origin(environ)):
-            return True
-        # Engine.IO calls this once per request and refuses the handshake, so a
-        # refused client never gets as far as a second request: one line each.
-        log.warning(
-            "refused origin=%r addr=%s transport=%s: not in CORS_ALLOWED_ORIGINS",
-            origin,
-            _client(environ),
-            "websocket" if environ.get("HTTP_UPGRADE", "").lower() == "websocket" else "polling",
-        )
-        return False
-
-    @staticmethod
-    def _same_origin(environ):
-        """The page's own origin as the browser sees it: directly, or through a proxy's forwarded headers."""
-        scheme, host = environ.get("wsgi.url_scheme", "http"), environ.get("HTTP_HOST", "")
-        origins = [f"{scheme}://{host}"]
-        if "HTTP_X_FORWARDED_PROTO" in environ or "HTTP_X_FORWARDED_HOST" in environ:
-            forwarded_scheme = environ.get("HTTP_X_FORWARDED_PROTO", scheme).split(",")[0].strip()
-            forwarded_host = environ.get("HTTP_X_FORWARDED_HOST", host).split(",")[0].strip()
-            origins.append(f"{forwarded_scheme}://{forwarded_host}")
-        return origins
-
-
-class OriginAlreadyLogged(logging.Filter):
-    """Drops Engine.IO's own refused-origin line: `OriginCheck` logged that refusal with the client's address.
-
-    Engine.IO logs only the first refusal of a process at ERROR (the rest at
-    INFO, which it does not show), so without this the first one is logged twice.
-    """
-
-    def filter(self, record):
-        """Keep every record but Engine.IO's "... is not an accepted origin." line."""
-        return "is not an accepted origin" not in record.getMessage()
+    log.warning("closing connection addr=%s eio_sid=%s: %s", client_address(environ), _query_sid(environ), why)
 
 
 class _WatchedWebSocket:
