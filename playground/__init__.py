@@ -19,7 +19,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config, fastjson
 from .clients import Clients
+from .directsend import DirectSend
 from .feed import NumberFeed
+from .pings import PingTimers
 from .presence import LocalPresence
 from .ratelimit import PACING_FACTOR, RateLimiter
 from .transport import OriginAlreadyLogged, OriginCheck, TransportGuard
@@ -158,13 +160,17 @@ def create_app(test_config=None):
     )
 
     # Outermost, in front of Flask-SocketIO's own middleware: it sees every Engine.IO request first.
-    app.wsgi_app = TransportGuard(
+    app.wsgi_app = guard = TransportGuard(
         app.wsgi_app,
         socketio,
         app.config["MAX_HTTP_BUFFER_SIZE"],
         app.config["MAX_QUEUED_PACKETS"],
         packet_rate=PACING_FACTOR * app.config["RATE_LIMIT"],
     )
+    # A packet for an idle WebSocket client is written by the task that emits it (see directsend),
+    # and each client's pings come from a timer, not from a task asleep in between (see pings).
+    DirectSend(socketio.server.eio, guard.find_websocket).install()
+    PingTimers(socketio.server.eio).install()
     if app.config["PROXY_COUNT"]:
         # Outermost of all, so that every layer and the connect log see the client's own address.
         hops = app.config["PROXY_COUNT"]
