@@ -105,9 +105,9 @@ class Pacer:
         self.clock = clock
         self.stamp = clock()
 
-    def delay(self):
-        """Count one packet; return the seconds to wait before the next read (0 within the limit)."""
+    def delay(self, packets=1):
+        """Count `packets` packets; return the seconds to wait before the next read (0 within the limit)."""
         now = self.clock()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate) - 1
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate) - packets
         self.stamp = now
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate

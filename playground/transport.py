@@ -28,11 +28,17 @@ a cap:
 import contextlib
 import logging
 import socket
+import struct
 import time
 from urllib.parse import parse_qs
 
+import gevent
+from geventwebsocket.exceptions import WebSocketError
+
 from .coalescing import CoalescingWriter
 from .config import SOCKETIO_PATH
+from .frames import MESSAGE_TOO_BIG, FrameReader, FrameRefused, FrameStalled
+from .polling import PollingGuard
 from .ratelimit import Pacer
 
 log = logging.getLogger(__name__)
@@ -45,6 +51,12 @@ STALL_TIMEOUT = 5.0
 
 #: Past this many times `MAX_QUEUED_PACKETS`, a client is disconnected even if it still reads.
 HARD_LIMIT_FACTOR = 10
+
+#: Seconds a WebSocket's reader may go on reading messages before it lets the event loop run.
+READ_SLICE = 0.001
+
+#: Seconds a reader that has had its slice waits, at most, for the event loop to have nothing else to do.
+IDLE_WAIT = 0.005
 
 #: Where `TransportGuard` keeps the WebSocket of a request in its WSGI environ.
 WEBSOCKET_KEY = "playground.websocket"
@@ -60,16 +72,9 @@ def _query_sid(environ):
     return parse_qs(environ.get("QUERY_STRING", "")).get("sid", [None])[0]
 
 
-def _log_oversized(environ, what, size, limit):
-    """The one line that says why Engine.IO is about to close a connection: a packet over the limit."""
-    log.warning(
-        "closing connection addr=%s eio_sid=%s: a %s of %d bytes exceeds MAX_HTTP_BUFFER_SIZE=%d",
-        _client(environ),
-        _query_sid(environ),
-        what,
-        size,
-        limit,
-    )
+def _log_closing(environ, why):
+    """The one line that says why a connection is being closed below Engine.IO: a packet over the limit, say."""
+    log.warning("closing connection addr=%s eio_sid=%s: %s", _client(environ), _query_sid(environ), why)
 
 
 class OriginCheck:
@@ -121,22 +126,35 @@ class OriginAlreadyLogged(logging.Filter):
 
 
 class _WatchedWebSocket:
-    """A gevent-websocket connection that logs an oversized message, paces a flood, and can be cut off.
+    """A gevent-websocket connection read by a bounded `FrameReader`, paced, and able to be cut off.
 
-    Engine.IO reads every message through `receive` and refuses one over
-    the limit by closing the connection; this says so first, in one line.
-    It sends through a `CoalescingWriter`, so that a burst of packets
-    leaves in two writes rather than one per packet. Every other
-    attribute is the real WebSocket's.
+    Engine.IO reads every message through `receive`. Here that is
+    `frames.FrameReader` rather than gevent-websocket's own reader, so a
+    frame over the limit is refused (close code 1009, one log line) from its
+    header, and a frame that stalls halfway ends the connection. Between two
+    messages the reader lets the event loop run (gevent's reader of a
+    socket that always has data never would), and sleeps longer when the
+    client floods (`pacer`). It sends through a `CoalescingWriter`, so that
+    a burst of packets leaves in two writes rather than one per packet.
+    Every other attribute is the real WebSocket's.
     """
 
-    def __init__(self, websocket, environ, limit, pacer, sleep):
-        """Wrap `websocket`, the one gevent-websocket put in `environ`; `pacer` may be None (no pacing)."""
+    def __init__(self, websocket, environ, limit, pacer, sleep, frame_timeout=None, idle_timeout=None):
+        """Wrap `websocket`, the one gevent-websocket put in `environ`; `pacer` may be None (no pacing).
+
+        `frame_timeout` bounds the time from a frame's header to its last
+        byte, `idle_timeout` the wait for a frame to start (None: for ever).
+        """
         self._websocket = websocket
         self._environ = environ
         self._limit = limit
         self._pacer = pacer
         self._sleep = sleep
+        self._reader = FrameReader(websocket.raw_read, limit, frame_timeout, self._pong)
+        # When this reader last let the event loop run.
+        self._slice_start = time.perf_counter()
+        if idle_timeout is not None and websocket.handler is not None:
+            websocket.handler.socket.settimeout(idle_timeout)
         self.writer = CoalescingWriter(websocket)
         self.send = self.writer.send
 
@@ -150,16 +168,52 @@ class _WatchedWebSocket:
         return self._websocket.close(*args, **kwargs)
 
     def receive(self):
-        """The next message, after logging it if Engine.IO is about to refuse it as too large."""
-        message = self._websocket.receive()
-        if message and len(message) > self._limit:
-            _log_oversized(self._environ, "WebSocket message", len(message), self._limit)
-        if self._pacer is not None:
-            delay = self._pacer.delay()
-            if delay:
-                # Read no further for now: the flood backs up in the client's own socket.
-                self._sleep(delay)
-        return message
+        """The next message, or None once the connection is over (refused, stalled, closed or gone)."""
+        delay = self._pacer.delay() if self._pacer is not None else 0
+        if delay:
+            # Read no further for now: the flood backs up in the client's own socket.
+            self._sleep(delay)
+            self._slice_start = time.perf_counter()
+        elif time.perf_counter() - self._slice_start >= READ_SLICE:
+            # Reading a socket that always has data never waits, so it never lets the event
+            # loop run: after a slice of reading, wait until everything else has had its turn
+            # (`sleep(0)` would let other tasks run, but not the loop's polling of sockets), or
+            # at most IDLE_WAIT if the loop is never idle.
+            with gevent.Timeout(IDLE_WAIT, False):
+                gevent.idle()
+            self._slice_start = time.perf_counter()
+        if self._websocket.closed:
+            return None
+        try:
+            return self._reader.read_message()
+        except FrameRefused as refused:
+            if refused.code == MESSAGE_TOO_BIG:
+                _log_closing(self._environ, f"{refused.reason} exceeds MAX_HTTP_BUFFER_SIZE={self._limit}")
+            else:
+                _log_closing(self._environ, f"{refused.reason} (close code {refused.code})")
+            self._close_quietly(refused.code)
+        except FrameStalled:
+            _log_closing(self._environ, f"a WebSocket frame did not arrive within {self._reader.frame_timeout:g}s")
+            self.abort()
+        except (OSError, EOFError):
+            # Gone, reset, or silent past the idle timeout (by then Engine.IO's ping timeout has
+            # said goodbye): nothing left to tell the client. Returning None ends the connection.
+            pass
+        return None
+
+    def _pong(self, payload):
+        """Answer a ping, as gevent-websocket does: straight to the socket."""
+        self._websocket.send_frame(payload, self._websocket.OPCODE_PONG)
+
+    def _close_quietly(self, code):
+        """Send what is pending and a close frame with `code`, unless the socket is already gone.
+
+        gevent-websocket's own `close(code)` leaves the code out of the frame.
+        """
+        with contextlib.suppress(OSError, WebSocketError):
+            self.writer.flush()
+            self._websocket.send_frame(struct.pack("!H", code), self._websocket.OPCODE_CLOSE)
+        self._websocket.closed = True
 
     def abort(self):
         """Shut the TCP connection down, which wakes the reader and a writer stuck on a full socket buffer."""
@@ -234,6 +288,7 @@ class TransportGuard:
         self._monitor_task = None
         # WebSockets that upgraded a polling session, by sid; the others are in their own environ.
         self._upgrades = {}
+        self.polling = PollingGuard(wsgi_app, socketio.server, max_size, packet_rate, _log_closing)
 
     def __call__(self, environ, start_response):
         """Look at one request on its way to Engine.IO."""
@@ -242,15 +297,24 @@ class TransportGuard:
         if self._monitor_task is None:
             # Started by the first real connection, so that test clients and imports start nothing.
             self._monitor_task = self.socketio.start_background_task(self.monitor.run)
-        length = environ.get("CONTENT_LENGTH") or "0"
-        if environ.get("REQUEST_METHOD") == "POST" and length.isdigit() and int(length) > self.max_size:
-            _log_oversized(environ, "polling request", int(length), self.max_size)
+        if environ.get("REQUEST_METHOD") == "POST":
+            # A polling POST: bounded, paced, or refused before Engine.IO reads it.
+            return self.polling.handle(environ, start_response, _query_sid(environ))
         websocket = environ.get("wsgi.websocket")
         if websocket is None:
             return self.wsgi_app(environ, start_response)
+        eio = self.socketio.server.eio
         pacer = Pacer(self.packet_rate) if self.packet_rate else None
         watched = environ["wsgi.websocket"] = environ[WEBSOCKET_KEY] = _WatchedWebSocket(
-            websocket, environ, self.max_size, pacer, self.socketio.sleep
+            websocket,
+            environ,
+            self.max_size,
+            pacer,
+            self.socketio.sleep,
+            # A frame under way must be complete within the ping timeout; between frames the
+            # client may stay silent as long as Engine.IO waits for a pong, and no longer.
+            frame_timeout=eio.ping_timeout,
+            idle_timeout=eio.ping_interval + eio.ping_timeout,
         )
         sid = _query_sid(environ)
         if sid is not None:

@@ -16,23 +16,31 @@ from tests.hostile.wire import RawClient, _frame
 
 
 def main(port, seconds):
-    """Flood for `seconds`: write whenever the socket takes more, read (and drop) whatever comes back."""
+    """Flood broadcasts for `seconds`; prints "flooding" first and how many it sent at the end."""
     client = RawClient(port).join_namespace()
     frame = _frame(f"42{NAMESPACE}," + json.dumps(["my broadcast event", {"data": "flood"}]))
-    batch = frame * 100
+    print(f"sent {flood(client, frame, seconds)}", flush=True)
+
+
+def flood(client, frame, seconds, batch=100):
+    """Send `frame` for `seconds`: write whenever the socket takes more, read (and drop) whatever comes back.
+
+    Prints "flooding" when it starts; returns how many frames it sent.
+    """
+    frames = frame * batch
     batches, offset = 0, 0
     client.sock.setblocking(False)
     print("flooding", flush=True)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         readable, writable, _ = select.select([client.sock], [client.sock], [], 0.1)
-        if readable and not client.sock.recv(1 << 16):
+        if readable and not client.sock.recv(1 << 20):
             break  # the server closed the connection
         if writable:
-            offset += client.sock.send(batch[offset:])
-            if offset == len(batch):
+            offset += client.sock.send(frames[offset:])
+            if offset == len(frames):
                 batches, offset = batches + 1, 0
-    print(f"sent {batches * 100 + offset // len(frame)}", flush=True)
+    return batches * batch + offset // len(frame)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,160 @@
+"""Long-polling request bodies: read within bounds before Engine.IO sees them, and paced like a WebSocket.
+
+Engine.IO reads a polling POST's body itself, `CONTENT_LENGTH` bytes with
+no deadline. Over `max_http_buffer_size` it raises, then disconnects the
+session waiting for its queue to drain, which never happens while the
+client waits for this very answer: the request hangs, and its greenlet
+with it. A body without a Content-Length (chunked) it does not read at
+all, and answers 200. `read_body` answers first:
+
+- a `Content-Length` over the limit: `BodyRefused` 413 at once, the body
+  left unread;
+- a chunked body: read up to the limit, and 413 as soon as it passes it;
+- neither a length nor chunks: 411 Length Required;
+- a body that takes longer than `timeout` to arrive: 408.
+
+Otherwise the whole body is read and handed on in memory: Engine.IO then
+reads it from there. `PollingGuard` is the WSGI step that does all this for
+`transport.TransportGuard`, and paces each session: a client that posts
+more packets than `ratelimit.Pacer` lets through waits before they are
+handled, as a WebSocket client's reader does.
+"""
+
+import io
+
+import gevent
+
+from .ratelimit import Pacer
+
+#: Engine.IO v4 separates the packets of one polling payload with this byte.
+RECORD_SEPARATOR = b"\x1e"
+
+#: The body of a refusal; the status line says the rest.
+_REFUSAL_BODY = b"refused\n"
+
+
+class BodyRefused(Exception):
+    """A polling body that will not be handed on: answer `status`; `reason` is for the log."""
+
+    def __init__(self, status, reason):
+        """Keep the HTTP status line and the reason to log."""
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def read_body(environ, limit, timeout):
+    """Read the request's body within `limit` bytes and `timeout` seconds; put it back in `environ` in memory.
+
+    Returns the body; raises `BodyRefused` (and then the body is left
+    unread: see `refuse`).
+    """
+    length = environ.get("CONTENT_LENGTH", "").strip()
+    stream = environ["wsgi.input"]
+    if length:
+        if not length.isdigit():
+            raise BodyRefused("400 Bad Request", f"a polling request with Content-Length {length[:20]!r}")
+        if int(length) > limit:
+            raise BodyRefused("413 Payload Too Large", f"a polling request of {int(length)} bytes")
+        wanted = int(length)
+    elif "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+        wanted = limit + 1  # one byte more than allowed is enough to know
+    else:
+        raise BodyRefused("411 Length Required", "a polling request without Content-Length")
+    try:
+        with gevent.Timeout(timeout):
+            body = _read_up_to(stream, wanted)
+    except gevent.Timeout:
+        raise BodyRefused("408 Request Timeout", f"a polling request body not sent within {timeout:g}s") from None
+    if len(body) > limit:
+        raise BodyRefused("413 Payload Too Large", f"a chunked polling request of over {limit} bytes")
+    if length and len(body) != wanted:
+        raise BodyRefused("400 Bad Request", "a polling request shorter than its Content-Length")
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
+def _read_up_to(stream, wanted):
+    """Up to `wanted` bytes of `stream`, fewer only if it ends first."""
+    chunks, size = [], 0
+    while size < wanted:
+        chunk = stream.read(min(wanted - size, 65536))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def count_packets(body):
+    """How many Engine.IO packets one polling payload carries."""
+    return body.count(RECORD_SEPARATOR) + 1 if body else 0
+
+
+def refuse(environ, start_response, refused):
+    """Answer `refused` and close the connection, without reading (or letting the server read) the rest.
+
+    gevent's WSGI server reads and discards whatever a request's body still
+    holds before it answers the next request on the connection, as long as
+    it takes: a 100 MB body would be read after all, and a body that never
+    comes would hold the connection's greenlet for ever. The connection is
+    closed instead (`Connection: close`), so there is nothing to discard.
+    """
+    stream = environ.get("wsgi.input")
+    if hasattr(stream, "chunked_input") and hasattr(stream, "position"):
+        # gevent's `Input`: nothing left for its discard to read.
+        stream.chunked_input = False
+        stream.content_length = stream.position
+    start_response(
+        refused.status,
+        [("Content-Type", "text/plain"), ("Content-Length", str(len(_REFUSAL_BODY))), ("Connection", "close")],
+    )
+    return [_REFUSAL_BODY]
+
+
+class PollingGuard:
+    """The polling POSTs on their way to Engine.IO: bodies read within bounds, refusals answered, sessions paced."""
+
+    def __init__(self, wsgi_app, server, max_size, packet_rate, log_closing):
+        """Pass on to `wsgi_app` for Socket.IO `server`; `log_closing(environ, why)` writes the one log line."""
+        self.wsgi_app = wsgi_app
+        self.server = server
+        self.max_size = max_size
+        self.packet_rate = packet_rate
+        self.log_closing = log_closing
+        # The pace of each polling session's POSTs, by sid.
+        self._pacers = {}
+
+    def handle(self, environ, start_response, sid):
+        """Read the body (or refuse it and close session `sid`), wait out the pace, then let Engine.IO handle it."""
+        eio = self.server.eio
+        try:
+            body = read_body(environ, self.max_size, eio.ping_timeout)
+        except BodyRefused as refused:
+            why = refused.reason
+            if refused.status.startswith("413"):
+                why += f" exceeds MAX_HTTP_BUFFER_SIZE={self.max_size}"
+            self.log_closing(environ, f"{why}: {refused.status}")
+            session = eio.sockets.get(sid)
+            if session is not None:
+                # What Engine.IO meant to do, without its wait for the queue to drain: the CLOSE
+                # packet goes to the client's pending GET, if it has one.
+                session.close(wait=False, abort=False, reason=eio.reason.SERVER_DISCONNECT)
+            return refuse(environ, start_response, refused)
+        if self.packet_rate and sid is not None:
+            delay = self._pacer(sid).delay(count_packets(body))
+            if delay:
+                # This request waits, and so does the client's next POST: the flood stays at its end.
+                gevent.sleep(delay)
+        return self.wsgi_app(environ, start_response)
+
+    def _pacer(self, sid):
+        """The `Pacer` of session `sid`; those of sessions Engine.IO no longer holds are dropped now and then."""
+        pacer = self._pacers.get(sid)
+        if pacer is None:
+            sessions = self.server.eio.sockets
+            if len(self._pacers) >= 2 * len(sessions) + 16:
+                self._pacers = {known: pace for known, pace in self._pacers.items() if known in sessions}
+            pacer = self._pacers[sid] = Pacer(self.packet_rate)
+        return pacer
