@@ -17,7 +17,7 @@ from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import config, fastjson
+from . import admin, config, fastjson
 from .clients import Clients
 from .directsend import DirectSend
 from .feed import NumberFeed
@@ -176,6 +176,8 @@ def create_app(test_config=None):
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.register_blueprint(views.bp)
+    # After init_app, which builds the server that `instrument()` patches; nothing at all without ADMIN_PASSWORD.
+    admin.init_app(app, socketio, server_id=scale_out["instance"] if scale_out else None)
     log.info(
         "playground ready async_mode=%s message_queue=%s feed_interval=%s",
         socketio.async_mode,

@@ -48,6 +48,13 @@ DEFAULTS = {
     # X-Forwarded-For/-Proto/-Host are believed for that many hops; 0 trusts
     # none, so a client cannot fake its address in the logs.
     "PROXY_COUNT": 0,
+    # The Socket.IO Admin UI at /admin/ (playground/admin.py): off while there is no password.
+    "ADMIN_PASSWORD": None,
+    "ADMIN_USERNAME": "admin",
+    # "development" streams every event to the UI; "production" only the sockets' counts and stats.
+    "ADMIN_MODE": "development",
+    # True hides the UI's emit, join, leave and disconnect buttons (and the server refuses those requests).
+    "ADMIN_READ_ONLY": False,
 }
 
 
@@ -59,6 +66,24 @@ def _origins(value):
     if value == "*":
         return "*"
     return [origin.strip() for origin in value.split(",") if origin.strip()]
+
+
+def _admin_mode(value):
+    """Parse ADMIN_MODE: `development` or `production`, as python-socketio's `instrument()` takes them."""
+    mode = value.strip().lower()
+    if mode not in ("development", "production"):
+        raise ValueError("expected development or production")
+    return mode
+
+
+def _flag(value):
+    """Parse an on/off setting: 1, true, yes, on or 0, false, no, off."""
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("expected 1 or 0 (true or false)")
 
 
 # How to turn each environment variable's text into its setting.
@@ -79,6 +104,10 @@ _PARSERS = {
     "SOCKETIO_MESSAGE_QUEUE": str,
     "LOG_LEVEL": str.upper,
     "PROXY_COUNT": int,
+    "ADMIN_PASSWORD": str,
+    "ADMIN_USERNAME": str,
+    "ADMIN_MODE": _admin_mode,
+    "ADMIN_READ_ONLY": _flag,
 }
 
 

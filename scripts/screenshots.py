@@ -1,8 +1,10 @@
-"""Regenerate the README screenshots in docs/: the playground on a laptop and a phone, the compare view in use.
+"""Regenerate the README screenshots in docs/: the playground on a laptop and a phone, the compare view in use,
+and the Admin UI watching playground clients.
 
 Starts the real server (the Procfile's command) on a free port and drives
 Debian's Chromium with the same setup as the browser tests. Run it with
-`make screenshots` (that is, `.venv/bin/python scripts/screenshots.py`).
+`make screenshots` (that is, `.venv/bin/python scripts/screenshots.py`);
+name pictures (`scripts/screenshots.py admin-ui.png`) to take only those.
 """
 
 import os
@@ -14,7 +16,9 @@ sys.path.insert(0, PROJECT_ROOT)
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+from playground.config import NAMESPACE  # noqa: E402
 from tests.browser.chromium import INSTALL_HINT, LAPTOP, PHONE, chromium_available, launch  # noqa: E402
+from tests.browser.pages import admin_log_in, admin_view  # noqa: E402
 from tests.servers import ServerProcess, procfile_command  # noqa: E402
 
 DOCS = os.path.join(PROJECT_ROOT, "docs")
@@ -82,19 +86,47 @@ def compare(browser, base_url):
     return path
 
 
+def admin_ui(browser):
+    """Screenshot the Admin UI's Sockets view with three playground clients, on a server of its own with it on."""
+    password = "screenshot-only-password"
+    env = {"FEED_INTERVAL": "0.15", "ADMIN_PASSWORD": password}
+    with ServerProcess(procfile_command(), env=env) as server:
+        context = browser.new_context(viewport=LAPTOP)
+        admin = context.new_page()
+        admin.goto(server.url + "/admin/")
+        admin_log_in(admin, password)
+        expect(admin.locator(".v-dialog")).to_be_hidden(timeout=TIMEOUT_MS)
+        for transport in ("websocket", "websocket", "polling"):
+            page = context.new_page()
+            page.goto(f"{server.url}/?transport={transport}")
+            converse(page)
+        admin.bring_to_front()
+        admin_view(admin, "Sockets", NAMESPACE)
+        expect(admin.locator("tbody tr")).to_have_count(3, timeout=TIMEOUT_MS)
+        path = os.path.join(DOCS, "admin-ui.png")
+        admin.screenshot(path=path)
+        context.close()
+    return path
+
+
 def main():
-    """Take every screenshot and print where each one went."""
+    """Take every screenshot (or the ones named on the command line) and print where each one went."""
     if not chromium_available():
         sys.exit(f"Chromium not found; install it with `{INSTALL_HINT}`.")
     os.makedirs(DOCS, exist_ok=True)
+    wanted = set(sys.argv[1:])
     with ServerProcess(procfile_command(), env={"FEED_INTERVAL": "0.15"}) as server, sync_playwright() as playwright:
         browser = launch(playwright)
+        shots = {
+            "playground-laptop.png": lambda: playground(browser, server.url, LAPTOP, "playground-laptop.png"),
+            "playground-phone.png": lambda: playground(
+                browser, server.url, PHONE, "playground-phone.png", device_scale_factor=2, is_mobile=True
+            ),
+            "compare.png": lambda: compare(browser, server.url),
+            "admin-ui.png": lambda: admin_ui(browser),
+        }
         try:
-            paths = [
-                playground(browser, server.url, LAPTOP, "playground-laptop.png"),
-                playground(browser, server.url, PHONE, "playground-phone.png", device_scale_factor=2, is_mobile=True),
-                compare(browser, server.url),
-            ]
+            paths = [take() for name, take in shots.items() if not wanted or name in wanted]
         finally:
             browser.close()
     for path in paths:

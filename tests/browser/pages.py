@@ -48,3 +48,19 @@ def broadcast_barrier(sender, *others):
     submit(sender, "#broadcast_data", marker)
     for page in (sender, *others):
         expect(responses(page, marker)).to_have_count(1)
+
+
+def admin_log_in(page, password, username="admin"):
+    """Fill the Admin UI's connection dialog as a user would (its URL is prefilled) and press Connect."""
+    dialog = page.locator(".v-dialog")
+    dialog.locator("form input").nth(1).fill(username)
+    dialog.locator("input[type='password']").fill(password)
+    dialog.get_by_role("button", name="Connect").click()
+
+
+def admin_view(page, name, namespace=None):
+    """Go to one of the Admin UI's views through its navigation drawer, and pick `namespace` in its selector."""
+    page.locator("nav").get_by_text(name, exact=True).click()
+    if namespace:
+        page.get_by_role("button", name="Select namespace").click()
+        page.locator(".v-menu__content .v-list-item", has_text=namespace).click()

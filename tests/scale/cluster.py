@@ -258,12 +258,13 @@ class ScaleClient(LiveClient):
 class Cluster:
     """Redis, the instances and nginx, with what the tests need to break and mend them."""
 
-    def __init__(self, workdir, size=INSTANCES):
-        """Prepare Redis, `size` instances and nginx, on free ports, their files under `workdir`."""
+    def __init__(self, workdir, size=INSTANCES, env=None):
+        """Prepare Redis, `size` instances and nginx, on free ports, their files under `workdir`; `env` for each."""
         # nginx's workers run as `nobody` when the tests run as root: they must reach the prefix inside.
         os.chmod(workdir, 0o755)
         self.workdir = workdir
         self.size = size
+        self.env = env or {}
         self.redis = RedisServer(workdir)
         self.ports = [free_port() for _ in range(size)]
         self.instances = [self._instance(port) for port in self.ports]
@@ -279,6 +280,7 @@ class Cluster:
             "FEED_INTERVAL": str(FEED_INTERVAL),
             "SECRET_KEY": "scale-test",
             "LOG_LEVEL": "INFO",
+            **self.env,
         }
         return ServerProcess(procfile_command(), env=env, port=port)
 
