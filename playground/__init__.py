@@ -167,17 +167,19 @@ def create_app(test_config=None):
         app.config["MAX_QUEUED_PACKETS"],
         packet_rate=PACING_FACTOR * app.config["RATE_LIMIT"],
     )
-    # A packet for an idle WebSocket client is written by the task that emits it (see directsend),
-    # and each client's pings come from a timer, not from a task asleep in between (see pings).
-    DirectSend(socketio.server.eio, guard.find_websocket).install()
-    PingTimers(socketio.server.eio).install()
     if app.config["PROXY_COUNT"]:
         # Outermost of all, so that every layer and the connect log see the client's own address.
         hops = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.register_blueprint(views.bp)
     # After init_app, which builds the server that `instrument()` patches; nothing at all without ADMIN_PASSWORD.
-    admin.init_app(app, socketio, server_id=scale_out["instance"] if scale_out else None)
+    instrumented = admin.init_app(app, socketio, server_id=scale_out["instance"] if scale_out else None)
+    # A packet for an idle WebSocket client is written by the task that emits it (see directsend),
+    # unless the Admin UI is on: it counts each packet in the client's writer. And each client's
+    # pings come from a timer, not from a task asleep in between (see pings).
+    if instrumented is None:
+        DirectSend(socketio.server.eio, guard.find_websocket).install()
+    PingTimers(socketio.server.eio).install()
     log.info(
         "playground ready async_mode=%s message_queue=%s feed_interval=%s",
         socketio.async_mode,
