@@ -164,7 +164,9 @@ def targets(run):
         ("(context: per idle connection, warmed-up process, 1,000)", fmt(rss_warm, "{:.1f} KiB"), None),
         (
             "(context: echo with the Admin UI on ÷ off, 50 clients)",
-            fmt(admin, "{:.2f}x, median of rounds ") + "(" + ", ".join(f"{r:.2f}x" for r in admin_rounds) + ")",
+            fmt(admin, "{:.2f}x, median of rounds (")
+            + ", ".join(f"{r:.2f}x" for r in admin_rounds)
+            + (")" if admin_rounds else ""),
             None,
         ),
         (
@@ -238,13 +240,20 @@ def spread(runs):
     return "\n".join(lines)
 
 
+def load(run):
+    """How busy the machine was during `run`: its load averages at the start and at the end."""
+    averages = run["load_average"]
+    return " → ".join("/".join(f"{x:.1f}" for x in averages[when]) for when in ("start", "end"))
+
+
 def results_section(runs):
     """Everything between the markers: machine, targets, table, ratios, spread, chart."""
     last = runs[-1]
     m = last["machine"]
     parts = [
         f"Last two runs: {', '.join(r['date'] for r in runs)} ({last['duration_s']} s for the last). "
-        f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, Python {m['python']}, Node {m['node']}.",
+        f"Machine: {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}, Python {m['python']}, Node {m['node']}."
+        + "".join(f" Load average (1/5/15 min) {r['date'][11:16]}: {load(r)}." for r in runs if r.get("load_average")),
         "### Targets (last run, ratios within that run)",
         "| target | measured | met |\n|---|---|---|\n"
         + "\n".join(f"| {t} | {v} | {MET[ok]} |" for t, v, ok in targets(last)),

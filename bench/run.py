@@ -367,6 +367,7 @@ def main(argv=None):
         sys.exit(f"loadgen frames differ from socket.io-client's: {frames}")
     print(f"frames identical to socket.io-client; open-file limit {limit}; niceness {niceness}", flush=True)
     started = time.time()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     run = {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {**machine(), "niceness": niceness},
@@ -375,6 +376,8 @@ def main(argv=None):
     scenarios = [(key, config) for key, config in (SMOKE if args.smoke else FULL) if key in (args.scenarios or [key])]
     run["servers"] = bench_servers(args.only or DEFAULT_SERVERS, scenarios, log=lambda line: print(line, flush=True))
     run["duration_s"] = round(time.time() - started)
+    # How busy the shared machine was: the 1, 5 and 15-minute load averages at the start and the end.
+    run["load_average"] = {"start": load_at_start, "end": [round(x, 2) for x in os.getloadavg()]}
     print(f"done in {run['duration_s']}s", flush=True)
     if args.smoke or args.no_report or args.scenarios:
         print(json.dumps(run, indent=1))

@@ -25,6 +25,7 @@ from .pings import PingTimers
 from .presence import LocalPresence
 from .ratelimit import PACING_FACTOR, RateLimiter
 from .transport import OriginAlreadyLogged, OriginCheck, TransportGuard
+from .writer import LazyWriters
 
 socketio = SocketIO()
 
@@ -177,9 +178,13 @@ def create_app(test_config=None):
     # A packet for an idle WebSocket client is written by the task that emits it (see directsend),
     # unless the Admin UI is on: it counts each packet in the client's writer. And each client's
     # pings come from a timer, not from a task asleep in between (see pings).
-    if instrumented is None:
-        DirectSend(socketio.server.eio, guard.find_websocket).install()
-    PingTimers(socketio.server.eio).install()
+    # And a WebSocket client's writer is a task only while something is queued for it (see writer).
+    eio = socketio.server.eio
+    app.extensions["levers"] = {
+        "direct_send": DirectSend(eio, guard.find_websocket).install() if instrumented is None else None,
+        "pings": PingTimers(eio).install(),
+        "writers": LazyWriters(eio).install(),
+    }
     log.info(
         "playground ready async_mode=%s message_queue=%s feed_interval=%s",
         socketio.async_mode,

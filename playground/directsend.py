@@ -14,9 +14,9 @@ which python-socketio calls for every packet it sends to a client (an
 emit to a room or to everyone calls it once per receiver):
 
 - Only a WebSocket connection whose upgrade is complete qualifies, with an
-  empty queue and a writer waiting on it (`WriterQueue.waiting`; gevent's
-  compiled queue does not show its waiters): that writer holds no packet
-  it has yet to write. Everything else (polling, an
+  empty queue and no task writing it (`writer.WriterQueue.waiting`;
+  gevent's compiled queue does not show its waiters): nothing taken from
+  the queue is still to be written. Everything else (polling, an
   upgrade under way, a busy writer, a queue with packets) goes to the
   queue as before, so packets to one client leave in the order they were
   sent.
@@ -32,34 +32,6 @@ emit to a room or to everyone calls it once per receiver):
   queue still times out only when not even a ping came.
 """
 
-from gevent.queue import JoinableQueue
-
-
-class WriterQueue(JoinableQueue):
-    """Engine.IO's per-client queue, which also says whether a task is waiting in `get` for a packet.
-
-    `waiting` is set by a `get` that will block and cleared as it returns,
-    in the same task with no switch in between: while it is set and the
-    queue is empty, the writer has taken every packet and written them.
-    """
-
-    __slots__ = ("waiting",)
-
-    def __init__(self, *args, **kwargs):
-        """A queue like Engine.IO's, nobody waiting yet."""
-        super().__init__(*args, **kwargs)
-        self.waiting = False
-
-    def get(self, block=True, timeout=None):
-        """`Queue.get`, with `waiting` set while it blocks."""
-        if not block or self.qsize():
-            return super().get(block, timeout)
-        self.waiting = True
-        try:
-            return super().get(block, timeout)
-        finally:
-            self.waiting = False
-
 
 class DirectSend:
     """Engine.IO's `send_packet`, writing straight to an idle WebSocket client."""
@@ -74,9 +46,8 @@ class DirectSend:
         self.queued = 0
 
     def install(self):
-        """Take over `send_packet` and give new sockets a `WriterQueue`, on this Engine.IO server only."""
+        """Take over `send_packet` on this Engine.IO server (this instance only)."""
         self._eio.send_packet = self.send_packet
-        self._eio.create_queue = WriterQueue
         return self
 
     def send_packet(self, sid, pkt):

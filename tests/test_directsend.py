@@ -14,7 +14,8 @@ from geventwebsocket.handler import WebSocketHandler
 
 from playground import create_app, socketio
 from playground.config import NAMESPACE
-from playground.directsend import DirectSend, WriterQueue
+from playground.directsend import DirectSend
+from playground.writer import WriterQueue
 from tests.hostile.wire import _frame
 from tests.test_coalescing import Peer
 
@@ -64,7 +65,7 @@ def live():
     )
     server = WSGIServer(("127.0.0.1", 0), app, handler_class=WebSocketHandler, log=None, error_log=None)
     server.start()
-    yield server.server_port, socketio.server.eio.send_packet.__self__
+    yield server.server_port, app.extensions["levers"]["direct_send"]
     server.stop(timeout=1)
 
 

@@ -28,7 +28,7 @@ def live():
     )
     server = WSGIServer(("127.0.0.1", 0), app, handler_class=WebSocketHandler, log=None, error_log=None)
     server.start()
-    yield server.server_port, socketio.server.eio.start_background_task.__self__
+    yield server.server_port, app.extensions["levers"]["pings"]
     server.stop(timeout=1)
 
 
