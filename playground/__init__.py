@@ -21,8 +21,10 @@ from . import admin, config, fastjson
 from .clients import Clients
 from .directsend import DirectSend
 from .feed import NumberFeed
+from .packets import PacketGuard
 from .pings import PingTimers
 from .presence import LocalPresence
+from .questions import Questions
 from .ratelimit import PACING_FACTOR, RateLimiter
 from .transport import OriginAlreadyLogged, OriginCheck, TransportGuard
 from .writer import LazyWriters
@@ -31,7 +33,7 @@ socketio = SocketIO()
 
 # Imported after `socketio` exists and before any `init_app`: the decorators in
 # `events` register on `socketio.handlers`, which every `init_app` replays.
-from . import events, views  # noqa: E402, F401
+from . import asking, binary, events, root_namespace, views  # noqa: E402, F401
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,15 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 @dataclass
 class PlaygroundState:
-    """What the handlers share within one app: its clients, its feed, its queue's name, the presence count."""
+    """What the handlers share within one app.
+
+    Its clients (of `/test`, of `/`), its feed, its queue's name, the
+    presence count, the questions waiting for an answer.
+    """
 
     clients: Clients
+    root_clients: Clients
+    questions: Questions
     feed: NumberFeed
     message_queue: str
     presence: object  # LocalPresence, or RedisPresence with a message queue
@@ -152,13 +160,18 @@ def create_app(test_config=None):
         )
     else:
         leadership, presence = None, LocalPresence(clients)
+    limiter = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_FANOUT"])
     app.extensions["playground"] = PlaygroundState(
         clients=clients,
+        root_clients=Clients(),
+        questions=Questions(),
         feed=NumberFeed(socketio, config.NAMESPACE, interval, leadership=leadership),
         message_queue=queue_name,
         presence=presence,
-        limiter=RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_FANOUT"]),
+        limiter=limiter,
     )
+    # Below every namespace's handlers: reserved event names, binary attachments, buckets per connection.
+    PacketGuard(socketio.server, app.config["MAX_HTTP_BUFFER_SIZE"], limiter).install()
 
     # Outermost, in front of Flask-SocketIO's own middleware: it sees every Engine.IO request first.
     app.wsgi_app = guard = TransportGuard(

@@ -10,6 +10,9 @@ import os
 #: The namespace every playground event lives in, as in the tutorial.
 NAMESPACE = "/test"
 
+#: The default namespace, whose handlers are a class (`root_namespace`) beside `/test`'s decorators.
+ROOT_NAMESPACE = "/"
+
 #: Where Flask-SocketIO serves Engine.IO (its default `path`); the HTTP views live elsewhere.
 SOCKETIO_PATH = "/socket.io/"
 
@@ -55,6 +58,11 @@ DEFAULTS = {
     "ADMIN_MODE": "development",
     # True hides the UI's emit, join, leave and disconnect buttons (and the server refuses those requests).
     "ADMIN_READ_ONLY": False,
+    # Seconds the server waits for a client to answer `are you there` (the `call me` event).
+    "CALL_TIMEOUT": 5.0,
+    # Largest binary payload `my binary event` may carry, in bytes. Over long-polling it travels
+    # as base64 (4/3 of its size), which must stay below MAX_HTTP_BUFFER_SIZE.
+    "MAX_BINARY_SIZE": 32 * 1024,
 }
 
 
@@ -108,6 +116,8 @@ _PARSERS = {
     "ADMIN_USERNAME": str,
     "ADMIN_MODE": _admin_mode,
     "ADMIN_READ_ONLY": _flag,
+    "CALL_TIMEOUT": float,
+    "MAX_BINARY_SIZE": int,
 }
 
 

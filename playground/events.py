@@ -12,17 +12,14 @@ import logging
 from flask import current_app, request
 from flask_socketio import close_room, emit, join_room, leave_room, rooms, send
 
-from . import socketio, validation
+from . import names, socketio, validation
 from .config import NAMESPACE
 from .ratelimit import ECHO, FANOUT, RateLimited
+from .replies import respond as _respond
+from .replies import state as _state
 from .validation import BadInput
 
 log = logging.getLogger(__name__)
-
-
-def _state():
-    """The per-app playground state (clients, feed) that `create_app` set up."""
-    return current_app.extensions["playground"]
 
 
 def _max_length():
@@ -30,22 +27,20 @@ def _max_length():
     return current_app.config["MAX_MESSAGE_LENGTH"]
 
 
-def _respond(data, **emit_options):
-    """Emit `my response` with `data` and the sender's new count; return the success ack."""
-    count = _state().clients.bump(request.sid)
-    emit("my response", {"data": data, "count": count}, **emit_options)
-    return {"ok": True, "count": count}
-
-
 def _room_list():
     """The rooms the sender is in, without the private room named after its own sid."""
     return sorted(room for room in rooms() if room != request.sid)
 
 
-def _announce_presence(event, sid, **emit_options):
-    """Tell clients how many are connected after `sid` connected or disconnected."""
+def _shared_room(message):
+    """The room `join`, `leave` or `close room` names, refused if it is a client's own (see validation)."""
+    return validation.shared_room(message, lambda room: socketio.server.manager.is_sid_room(request.namespace, room))
+
+
+def _announce_presence(event, sid, name, **emit_options):
+    """Tell clients how many are connected after `sid` (called `name`) connected or disconnected."""
     # Across every instance when there is a message queue (one Redis round trip per connect/disconnect).
-    payload = {"event": event, "sid": sid, "clients": _state().presence.changed()}
+    payload = {"event": event, "sid": sid, "name": name, "clients": _state().presence.changed()}
     if payload["clients"] <= current_app.config["PRESENCE_MAX_CLIENTS"]:
         socketio.emit("presence", payload, namespace=NAMESPACE, **emit_options)
 
@@ -69,8 +64,13 @@ def limited(kind):
 
 def _call_within_limit(kind, handler, args):
     """Take a token from the sender's `kind` bucket (or raise `RateLimited`), then run the handler."""
-    _state().limiter.check(request.sid, kind)
+    _state().limiter.check(_connection(), kind)
     return handler(*args)
+
+
+def _connection():
+    """The sender's Engine.IO connection: its buckets, so leaving and re-joining a namespace refills nothing."""
+    return socketio.server.manager.eio_sid_from_sid(request.sid, request.namespace) or request.sid
 
 
 def _transport(sid):
@@ -84,9 +84,10 @@ def _transport(sid):
 
 @socketio.on("connect", namespace=NAMESPACE)
 def connect(auth=None):
-    """Greet the new client, start the feed if it is the first, and tell everyone."""
+    """Refuse a wrong name; else greet the new client, start the feed if it is the first, and tell everyone."""
+    name = names.admit(auth)
     state = _state()
-    state.clients.add(request.sid)
+    state.clients.add(request.sid, name)
     state.feed.start_once()
     log.info(
         "connect sid=%s addr=%s transport=%s",
@@ -95,16 +96,16 @@ def connect(auth=None):
         _transport(request.sid),
     )
     emit("my response", {"data": "Connected", "count": 0})
-    _announce_presence("connect", request.sid)
+    _announce_presence("connect", request.sid, name)
 
 
 @socketio.on("disconnect", namespace=NAMESPACE)
 def disconnect(reason=None):
     """Log why the client left and tell the ones that remain."""
+    name = _state().clients.name(request.sid)
     _state().clients.remove(request.sid)
-    _state().limiter.forget(request.sid)
     log.info("disconnect sid=%s reason=%s", request.sid, reason)
-    _announce_presence("disconnect", request.sid, skip_sid=request.sid)
+    _announce_presence("disconnect", request.sid, name, skip_sid=request.sid)
 
 
 @socketio.on("my event", namespace=NAMESPACE)
@@ -118,16 +119,17 @@ def my_event(message):
 @socketio.on("my broadcast event", namespace=NAMESPACE)
 @limited(FANOUT)
 def my_broadcast_event(message):
-    """Broadcast: answer every client of the namespace, the sender included."""
+    """Broadcast: answer every client of the namespace, the sender too unless `include_self` is false."""
     data = validation.text(message, "data", _max_length())
-    return _respond(data, broadcast=True)
+    include_self = validation.flag(message, "include_self", default=True)
+    return _respond(data, broadcast=True, include_self=include_self)
 
 
 @socketio.on("join", namespace=NAMESPACE)
 @limited(ECHO)
 def join(message):
     """Join a room and tell the sender which rooms it is in now."""
-    join_room(validation.room(message))
+    join_room(_shared_room(message))
     current = _room_list()
     return {**_respond("In rooms: " + ", ".join(current)), "rooms": current}
 
@@ -136,7 +138,7 @@ def join(message):
 @limited(ECHO)
 def leave(message):
     """Leave a room and tell the sender which rooms it is in now."""
-    leave_room(validation.room(message))
+    leave_room(_shared_room(message))
     current = _room_list()
     return {**_respond("In rooms: " + ", ".join(current) if current else "In no room"), "rooms": current}
 
@@ -145,7 +147,7 @@ def leave(message):
 @limited(FANOUT)
 def on_close_room(message):
     """Warn the room's members, then close the room (everyone leaves it)."""
-    room = validation.room(message)
+    room = _shared_room(message)
     ack = _respond(f"Room {room} is closing.", to=room)
     close_room(room)
     return ack

@@ -23,8 +23,8 @@ socket file, under RFC 6455's rules, but:
 Pings are answered through `on_ping`, pongs ignored, and a close frame
 from the peer ends the stream: `read_message` returns None. The idle wait
 for a frame's first bytes is the socket's own timeout; what to do between
-messages (let the event loop run, pace a flood) is the caller's business,
-see `transport._WatchedWebSocket`.
+frames (let the event loop run, pace a flood) is the caller's `pause`, see
+`transport._WatchedWebSocket`.
 """
 
 import struct
@@ -61,14 +61,20 @@ class FrameStalled(Exception):
 class FrameReader:
     """The messages of one client's WebSocket, read frame by frame from `read` (a buffered file's `read`)."""
 
-    __slots__ = ("_read", "frame_timeout", "limit", "on_ping")
+    __slots__ = ("_read", "frame_timeout", "limit", "on_ping", "pause")
 
-    def __init__(self, read, limit, frame_timeout, on_ping):
-        """Read with `read(n)`; refuse messages over `limit` bytes; `on_ping(payload)` sends the pong."""
+    def __init__(self, read, limit, frame_timeout, on_ping, pause=None):
+        """Read with `read(n)`; refuse messages over `limit` bytes; `on_ping(payload)` sends the pong.
+
+        `pause()`, if given, runs before every frame but a message's first:
+        a stream of pings or of tiny fragments is as long as a stream of
+        messages, and must let the event loop run just the same.
+        """
         self._read = read
         self.limit = limit
         self.frame_timeout = frame_timeout
         self.on_ping = on_ping
+        self.pause = pause
 
     def read_message(self):
         """The next message: `str` for text, `bytes` for binary, None once the peer sent a close frame.
@@ -76,8 +82,11 @@ class FrameReader:
         Raises `FrameRefused` or `FrameStalled` as above, and the socket's
         own errors (`OSError`, a timeout, `EOFError` when the peer is gone).
         """
-        opcode, parts, size = None, [], 0
+        opcode, message, size, frames = None, b"", 0, 0
         while True:
+            if frames and self.pause is not None:
+                self.pause()
+            frames += 1
             first = self._exactly(2)
             fin, frame_opcode, length = first[0] & 0x80, first[0] & 0x0F, first[1] & 0x7F
             if first[0] & 0x70:
@@ -106,13 +115,19 @@ class FrameReader:
                 elif frame_opcode != PONG:
                     raise FrameRefused(PROTOCOL_ERROR, f"a WebSocket frame with opcode {frame_opcode}")
                 continue
-            parts.append(payload)
+            # Fragments are joined as they come, into one buffer: a list of 65,536 one-byte
+            # fragments would cost some 3 MB where the message itself is 64 KiB.
+            if not size:
+                message = payload
+            else:
+                if not isinstance(message, bytearray):
+                    message = bytearray(message)
+                message += payload
             size += length
             if fin:
                 break
-        message = parts[0] if len(parts) == 1 else b"".join(parts)
         if opcode == BINARY:
-            return message
+            return bytes(message)
         try:
             return message.decode()
         except UnicodeDecodeError:

@@ -61,11 +61,10 @@ def read_body(environ, limit, timeout):
         wanted = limit + 1  # one byte more than allowed is enough to know
     else:
         raise BodyRefused("411 Length Required", "a polling request without Content-Length")
-    try:
-        with gevent.Timeout(timeout):
-            body = _read_up_to(stream, wanted)
-    except gevent.Timeout:
-        raise BodyRefused("408 Request Timeout", f"a polling request body not sent within {timeout:g}s") from None
+    # Raised by the timer itself, so that no other timeout is taken for this one.
+    stalled = BodyRefused("408 Request Timeout", f"a polling request body not sent within {timeout:g}s")
+    with gevent.Timeout(timeout, stalled):
+        body = _read_up_to(stream, wanted)
     if len(body) > limit:
         raise BodyRefused("413 Payload Too Large", f"a chunked polling request of over {limit} bytes")
     if length and len(body) != wanted:
@@ -116,10 +115,10 @@ def refuse(environ, start_response, refused):
 class PollingGuard:
     """The polling POSTs on their way to Engine.IO: bodies read within bounds, refusals answered, sessions paced."""
 
-    def __init__(self, wsgi_app, server, max_size, packet_rate, log_closing):
-        """Pass on to `wsgi_app` for Socket.IO `server`; `log_closing(environ, why)` writes the one log line."""
+    def __init__(self, wsgi_app, socketio, max_size, packet_rate, log_closing):
+        """Pass on to `wsgi_app`, for Flask-SocketIO's `socketio`; `log_closing(environ, why)` writes the log line."""
         self.wsgi_app = wsgi_app
-        self.server = server
+        self.socketio = socketio
         self.max_size = max_size
         self.packet_rate = packet_rate
         self.log_closing = log_closing
@@ -128,7 +127,7 @@ class PollingGuard:
 
     def handle(self, environ, start_response, sid):
         """Read the body (or refuse it and close session `sid`), wait out the pace, then let Engine.IO handle it."""
-        eio = self.server.eio
+        eio = self.socketio.server.eio
         try:
             body = read_body(environ, self.max_size, eio.ping_timeout)
         except BodyRefused as refused:
@@ -153,7 +152,7 @@ class PollingGuard:
         """The `Pacer` of session `sid`; those of sessions Engine.IO no longer holds are dropped now and then."""
         pacer = self._pacers.get(sid)
         if pacer is None:
-            sessions = self.server.eio.sockets
+            sessions = self.socketio.server.eio.sockets
             if len(self._pacers) >= 2 * len(sessions) + 16:
                 self._pacers = {known: pace for known, pace in self._pacers.items() if known in sessions}
             pacer = self._pacers[sid] = Pacer(self.packet_rate)

@@ -120,7 +120,7 @@ class RedisPresence:
         Like every `presence`, only while few enough clients are connected (PRESENCE_MAX_CLIENTS).
         """
         if total <= self.announce_limit:
-            payload = {"event": "disconnect", "sid": "", "clients": total}
+            payload = {"event": "disconnect", "sid": "", "name": None, "clients": total}
             self.socketio.emit("presence", payload, namespace=self.namespace)
 
     def _sync(self):

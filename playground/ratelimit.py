@@ -54,7 +54,12 @@ class _Allowance:
 
 
 class RateLimiter:
-    """Token buckets keyed by sid; `forget` a sid when it disconnects."""
+    """Token buckets keyed by Engine.IO connection; `forget` one when it ends (`packets.PacketGuard` does).
+
+    Keyed by the Engine.IO sid, not a namespace's sid: a client that leaves
+    `/test` and connects to it again over the same connection gets a new
+    namespace sid, and must not get full buckets with it.
+    """
 
     def __init__(self, rate, fanout_rate, clock=time.monotonic):
         """Allow `rate` events/s (and `fanout_rate` fan-out events/s) per connection, bursts of twice that."""
@@ -64,7 +69,7 @@ class RateLimiter:
         self._allowances = {}
 
     def check(self, sid, kind):
-        """Take one token from `sid`'s `kind` bucket, or raise `RateLimited` when it is empty."""
+        """Take one token from connection `sid`'s `kind` bucket, or raise `RateLimited` when it is empty."""
         rate = self.rates[kind]
         if not rate:
             return
@@ -84,7 +89,7 @@ class RateLimiter:
         raise RateLimited(notify)
 
     def forget(self, sid):
-        """Drop a disconnected sid's buckets, so that churn leaves nothing behind."""
+        """Drop an ended connection's buckets, so that churn leaves nothing behind."""
         self._allowances.pop(sid, None)
 
     def __len__(self):

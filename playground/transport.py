@@ -2,16 +2,20 @@
 
 Engine.IO enforces the first two on its own but says nothing useful when it
 does (a refused origin is logged once per process, an oversized packet not
-at all), and it queues packets for a client that stops reading without any
-bound. Each guard here adds one clear log line per client, and the last one
-a cap:
+at all), gevent-websocket checks a message's size only once it has read it
+all, and Engine.IO queues packets for a client that stops reading without
+any bound. Each guard here adds one clear log line per client, and the
+last one a cap:
 
 - `OriginCheck` is the `cors_allowed_origins` callable Engine.IO accepts:
   the same decision as its own default, plus a line per refused handshake.
-- `TransportGuard` is WSGI middleware in front of Engine.IO: it logs a
-  polling request or WebSocket message over `MAX_HTTP_BUFFER_SIZE` (which
-  Engine.IO then refuses by closing the connection), paces the reading of
-  a WebSocket that floods (see `ratelimit.Pacer`), and runs the
+- `TransportGuard` is WSGI middleware in front of Engine.IO. A WebSocket's
+  messages are read by `frames.FrameReader` within `MAX_HTTP_BUFFER_SIZE`
+  (refused from the header, close code 1009) and Engine.IO's ping timeout
+  (a frame that stalls ends the connection), with the event loop let in
+  between messages and a flood's reading paced (see `ratelimit.Pacer`). A
+  polling POST is read, refused (413, 411, 408) or paced the same way by
+  `polling.PollingGuard` before Engine.IO sees it. It also runs the
   `OutboxMonitor`.
 - `OutboxMonitor` looks at every connection's outgoing queue a few times a
   second and disconnects the client that stopped reading: more than
@@ -131,10 +135,11 @@ class _WatchedWebSocket:
     Engine.IO reads every message through `receive`. Here that is
     `frames.FrameReader` rather than gevent-websocket's own reader, so a
     frame over the limit is refused (close code 1009, one log line) from its
-    header, and a frame that stalls halfway ends the connection. Between two
-    messages the reader lets the event loop run (gevent's reader of a
-    socket that always has data never would), and sleeps longer when the
-    client floods (`pacer`). It sends through a `CoalescingWriter`, so that
+    header, and a frame that stalls halfway ends the connection. Before each
+    frame, the reader lets the event loop run if it has been reading for
+    `READ_SLICE` without it (gevent's reader of a socket that always has
+    data never would), and sleeps longer when the client floods (`pacer`).
+    It sends through a `CoalescingWriter`, so that
     a burst of packets leaves in two writes rather than one per packet.
     Every other attribute is the real WebSocket's.
     """
@@ -150,9 +155,11 @@ class _WatchedWebSocket:
         self._limit = limit
         self._pacer = pacer
         self._sleep = sleep
-        self._reader = FrameReader(websocket.raw_read, limit, frame_timeout, self._pong)
-        # When this reader last let the event loop run.
-        self._slice_start = time.perf_counter()
+        self._reader = FrameReader(websocket.raw_read, limit, frame_timeout, self._pong, self._pause)
+        # The loop's iteration count at the last frame, and when this reader's slice of reading
+        # without the loop going round began.
+        self._loop = gevent.get_hub().loop
+        self._iteration, self._slice_start = None, 0.0
         if idle_timeout is not None and websocket.handler is not None:
             websocket.handler.socket.settimeout(idle_timeout)
         self.writer = CoalescingWriter(websocket)
@@ -169,19 +176,7 @@ class _WatchedWebSocket:
 
     def receive(self):
         """The next message, or None once the connection is over (refused, stalled, closed or gone)."""
-        delay = self._pacer.delay() if self._pacer is not None else 0
-        if delay:
-            # Read no further for now: the flood backs up in the client's own socket.
-            self._sleep(delay)
-            self._slice_start = time.perf_counter()
-        elif time.perf_counter() - self._slice_start >= READ_SLICE:
-            # Reading a socket that always has data never waits, so it never lets the event
-            # loop run: after a slice of reading, wait until everything else has had its turn
-            # (`sleep(0)` would let other tasks run, but not the loop's polling of sockets), or
-            # at most IDLE_WAIT if the loop is never idle.
-            with gevent.Timeout(IDLE_WAIT, False):
-                gevent.idle()
-            self._slice_start = time.perf_counter()
+        self._pause()
         if self._websocket.closed:
             return None
         try:
@@ -200,6 +195,26 @@ class _WatchedWebSocket:
             # said goodbye): nothing left to tell the client. Returning None ends the connection.
             pass
         return None
+
+    def _pause(self):
+        """Before a frame: wait out a flood's pace, and let the event loop run after a slice of reading."""
+        delay = self._pacer.delay() if self._pacer is not None else 0
+        if delay:
+            # Read no further for now: the flood backs up in the client's own socket.
+            self._sleep(delay)
+            return
+        iteration = self._loop.iteration
+        if iteration != self._iteration:
+            # The loop has gone round since the last frame (this reader waited for data, say):
+            # everyone else has had a turn, and this reader's slice starts afresh.
+            self._iteration, self._slice_start = iteration, time.perf_counter()
+        elif time.perf_counter() - self._slice_start >= READ_SLICE:
+            # Reading a socket that always has data never waits, so it never lets the event
+            # loop run: after a slice of reading, wait until everything else has had its turn
+            # (`sleep(0)` would let other tasks run, but not the loop's polling of sockets), or
+            # at most IDLE_WAIT if the loop is never idle.
+            with gevent.Timeout(IDLE_WAIT, False):
+                gevent.idle()
 
     def _pong(self, payload):
         """Answer a ping, as gevent-websocket does: straight to the socket."""
@@ -275,7 +290,7 @@ class OutboxMonitor:
 
 
 class TransportGuard:
-    """WSGI middleware in front of Engine.IO: logs oversized packets, remembers WebSockets, starts the monitor."""
+    """WSGI middleware in front of Engine.IO: bounds WebSocket frames and polling bodies, runs the monitor."""
 
     def __init__(self, wsgi_app, socketio, max_size, max_queued, packet_rate, path=SOCKETIO_PATH):
         """Guard the requests under `path`; the rest go straight to `wsgi_app`. A `packet_rate` of 0 paces nothing."""
@@ -288,7 +303,7 @@ class TransportGuard:
         self._monitor_task = None
         # WebSockets that upgraded a polling session, by sid; the others are in their own environ.
         self._upgrades = {}
-        self.polling = PollingGuard(wsgi_app, socketio.server, max_size, packet_rate, _log_closing)
+        self.polling = PollingGuard(wsgi_app, socketio, max_size, packet_rate, _log_closing)
 
     def __call__(self, environ, start_response):
         """Look at one request on its way to Engine.IO."""

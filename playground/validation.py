@@ -6,10 +6,16 @@ turns that into a `my error` event and a failed ack.
 """
 
 import json
+import re
 import unicodedata
 
 #: Longest room name, in characters.
 MAX_ROOM_LENGTH = 64
+
+#: The shape of a client's sid (Engine.IO's `generate_id`: 15 bytes in base64), known or not.
+_SID_SHAPE = re.compile(r"[A-Za-z0-9+/]{20}")
+
+PRIVATE_ROOM = "rooms named after a client are private"
 
 
 class BadInput(ValueError):
@@ -49,6 +55,21 @@ def room(message):
     return value
 
 
+def shared_room(message, is_client):
+    """Return the room of `message` for join, leave or close: never a client's own room.
+
+    Every client sits in a room named after its sid, which is how a message
+    reaches it alone; joining it would let anyone read that client's mail,
+    and leaving or closing it would cut the client off. `is_client(name)`
+    knows this process's clients; a name with the shape of a sid counts as
+    one too, since a client on another instance is not known here.
+    """
+    value = room(message)
+    if is_client(value) or _SID_SHAPE.fullmatch(value):
+        raise BadInput(PRIVATE_ROOM)
+    return value
+
+
 def plain_text(value, max_length):
     """Return `value` if it is a string of at most `max_length` characters (the `message` event)."""
     if not isinstance(value, str):
@@ -69,6 +90,25 @@ def json_object(value, max_length):
     if size > max_length:
         raise BadInput(f"the object is {size} characters as JSON; the limit is {max_length}")
     return value
+
+
+def flag(message, name, default):
+    """Return the optional boolean field `name` of `message`, `default` when it is absent."""
+    value = message.get(name, default) if isinstance(message, dict) else default
+    if not isinstance(value, bool):
+        raise BadInput(f"'{name}' must be true or false, got {_kind(value)}")
+    return value
+
+
+def binary(value, max_size):
+    """Return `value` if it is one binary payload (bytes) of 1 to `max_size` bytes."""
+    if not isinstance(value, (bytes, bytearray)):
+        raise BadInput(f"expected binary data (an ArrayBuffer, a Blob or bytes), got {_kind(value)}")
+    if not value:
+        raise BadInput("the binary payload is empty")
+    if len(value) > max_size:
+        raise BadInput(f"the binary payload is {len(value)} bytes; the limit is {max_size}")
+    return bytes(value)
 
 
 def nothing(message):
@@ -92,3 +132,7 @@ _KINDS = (
 def _kind(value):
     """Name the JSON type of `value` for an error message."""
     return next((name for types, name in _KINDS if isinstance(value, types)), type(value).__name__)
+
+
+#: For other modules' messages (names refuse connections with the same words).
+kind_of = _kind

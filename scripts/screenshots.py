@@ -27,8 +27,12 @@ FULL_CHART = re.compile(r"^(\S+ ){39}\S+$")
 
 
 def converse(page):
-    """Fill the playground with a short, typical session: echo, broadcast, a room, a ping, some feed."""
+    """Fill the playground with a short, typical session: a name, echo, broadcast, a room, a ping, the server's
+    question, binary, `/`, some feed."""
     expect(page.locator("#status")).to_have_text("Connected", timeout=TIMEOUT_MS)
+    page.fill("#name", "Ada")
+    page.press("#name", "Enter")
+    expect(page.locator("#my_name")).to_have_text("Ada", timeout=TIMEOUT_MS)
     page.fill("#emit_data", "Hello, just me")
     page.press("#emit_data", "Enter")
     page.fill("#broadcast_data", "Hello, everyone")
@@ -42,6 +46,12 @@ def converse(page):
     expect(page.locator("#latency")).not_to_have_text("— ms", timeout=TIMEOUT_MS)
     page.fill("#json_data", '{"hello": "world", "n": 1}')
     page.press("#json_data", "Enter")
+    page.click("#call_me")
+    expect(page.locator("#call_result")).to_contain_text("You answered", timeout=TIMEOUT_MS)
+    page.click("#binary_bytes")
+    expect(page.locator("#binary_size")).to_have_text("256 bytes", timeout=TIMEOUT_MS)
+    page.fill("#root_emit_data", "Hello from /")
+    page.press("#root_emit_data", "Enter")
     expect(page.locator("#numbers li")).to_have_count(10, timeout=TIMEOUT_MS)
     # Let the chart fill its width (40 points) so the picture shows what the feed looks like.
     expect(page.locator("#chart_line")).to_have_attribute("points", FULL_CHART, timeout=TIMEOUT_MS)
@@ -76,8 +86,12 @@ def compare(browser, base_url):
     panes.nth(1).locator(".broadcast-data").press("Enter")
     panes.nth(2).locator(".emit-data").fill("Client 3 talks to itself")
     panes.nth(2).locator(".emit-data").press("Enter")
+    panes.nth(0).locator(".direct-target").select_option("3")
+    panes.nth(0).locator(".direct-data").fill("Psst, client 3")
+    panes.nth(0).locator(".direct-data").press("Enter")
     for index in range(3):
         expect(panes.nth(index).locator(".client-log")).to_contain_text("Client 2 says hello", timeout=TIMEOUT_MS)
+    expect(panes.nth(2).locator(".client-log")).to_contain_text("Psst, client 3", timeout=TIMEOUT_MS)
     expect(panes.nth(2).locator(".client-log")).to_contain_text("talks to itself", timeout=TIMEOUT_MS)
     page.locator("body").click(position={"x": 5, "y": 5})
     path = os.path.join(DOCS, "compare.png")

@@ -2,6 +2,7 @@
 import { createEventLog } from "./js/event-log.js";
 import { chosenTransport, logTraffic, openConnection, watchConnection } from "./js/connection.js";
 import { wireEchoAndBroadcast } from "./js/messaging.js";
+import { createDirectory } from "./js/direct.js";
 
 const INITIAL_CLIENTS = 2;
 // Enough to compare; each pane is a real connection to the server.
@@ -12,6 +13,7 @@ const container = document.getElementById("clients");
 const template = document.getElementById("client_template");
 const addButton = document.getElementById("add_client");
 let clientsCreated = 0;
+const directory = createDirectory();
 
 /** Say how many panes there are and allow adding only below the limit. */
 function showClientTotal() {
@@ -22,7 +24,7 @@ function showClientTotal() {
 
 /** Give the pane's inputs ids so their labels point at them. */
 function labelPane(pane, number) {
-  for (const kind of ["emit", "broadcast"]) {
+  for (const kind of ["emit", "broadcast", "direct"]) {
     const input = pane.querySelector(`.${kind}-data`);
     input.id = `client${number}_${kind}_data`;
     pane.querySelector(`.${kind}-label`).htmlFor = input.id;
@@ -42,7 +44,8 @@ function addClient() {
   container.append(pane);
 
   const log = createEventLog(find(".client-log"));
-  const socket = openConnection(choice, { independent: true });
+  // Each pane connects with a name, so `from` in every message says which pane sent it.
+  const socket = openConnection(choice, { independent: true, auth: { name: `Client ${number}` } });
   watchConnection(socket, { root: pane, state: find(".status"), sid: find(".sid"), transport: find(".transport") }, log, choice);
   // The feed would drown the conversation this view is about, so it is not logged here.
   logTraffic(socket, log, () => false);
@@ -52,9 +55,11 @@ function addClient() {
     broadcastForm: find(".broadcast-form"),
     broadcastInput: find(".broadcast-data"),
   });
+  directory.add(number, { socket, log, form: find(".direct-form"), target: find(".direct-target"), input: find(".direct-data") });
   find(".remove-client").addEventListener("click", () => {
     socket.disconnect();
     pane.remove();
+    directory.remove(number);
     showClientTotal();
     addButton.focus();
   });

@@ -1,9 +1,13 @@
-// The playground page: one client of /test with every event of the contract.
+// The playground page: one client of /test with every event of the contract, and `/` on the same engine.
 import { element, onSubmit, takeValue } from "./js/dom.js";
 import { createEventLog } from "./js/event-log.js";
 import { chosenTransport, emitIfConnected, logTraffic, openConnection, watchConnection } from "./js/connection.js";
 import { wireEchoAndBroadcast } from "./js/messaging.js";
 import { createFeedView } from "./js/feed.js";
+import { wireName } from "./js/names.js";
+import { wireCallMe } from "./js/asking.js";
+import { wireBinary } from "./js/binary.js";
+import { openRootNamespace } from "./js/root-namespace.js";
 
 const byId = (id) => document.getElementById(id);
 const ROOM_CLOSING = /^Room (.+) is closing\.$/;
@@ -35,7 +39,8 @@ function showConnectButtons() {
 /** Status bar: state, sid, transport, presence, and the disconnect / connect buttons. */
 function wireConnection() {
   byId("transport_choice").value = choice;
-  watchConnection(socket, { root: document.body, state: byId("status"), sid: byId("sid"), transport: byId("transport") }, log, choice);
+  const view = { root: document.body, state: byId("status"), sid: byId("sid"), transport: byId("transport"), engine: byId("engine_id") };
+  watchConnection(socket, view, log, choice);
   logTraffic(socket, log, () => showFeed.checked);
   socket.on("connect", showConnectButtons);
   socket.on("disconnect", () => {
@@ -44,8 +49,10 @@ function wireConnection() {
     byId("presence_count").textContent = "—";
   });
   socket.on("connect_error", showConnectButtons);
-  socket.on("presence", ({ clients }) => {
+  socket.on("presence", ({ clients, event, name, sid }) => {
     byId("presence_count").textContent = String(clients);
+    const who = name ?? (sid ? `sid ${sid}` : "an instance's clients");
+    byId("presence_last").textContent = `${who} ${event === "connect" ? "connected" : "disconnected"}`;
   });
   byId("disconnect").addEventListener("click", () => emitIfConnected(socket, log, "disconnect request"));
   byId("connect").addEventListener("click", () => {
@@ -144,12 +151,42 @@ function wireLogControls() {
   byId("clear_log").addEventListener("click", () => log.clear());
 }
 
+/** The `/` namespace card: its own socket on this page's engine, its forms and its log. */
+function wireRootNamespace() {
+  const rootView = {
+    root: byId("root_heading").parentElement,
+    state: byId("root_status"),
+    sid: byId("root_sid"),
+    transport: byId("root_transport"),
+    engine: byId("root_engine_id"),
+  };
+  return openRootNamespace(choice, createEventLog(byId("root_log")), rootView, {
+    emitForm: byId("root_emit"),
+    emitInput: byId("root_emit_data"),
+    broadcastForm: byId("root_broadcast"),
+    broadcastInput: byId("root_broadcast_data"),
+  });
+}
+
 wireConnection();
 wireEchoAndBroadcast(socket, log, {
   emitForm: byId("emit"),
   emitInput: byId("emit_data"),
   broadcastForm: byId("broadcast"),
   broadcastInput: byId("broadcast_data"),
+  alsoToMe: byId("broadcast_self"),
+});
+const rootSocket = wireRootNamespace();
+wireName([socket, rootSocket], { form: byId("name_form"), input: byId("name"), refusal: byId("refusal"), shown: byId("my_name") });
+wireCallMe(socket, log, { button: byId("call_me"), answer: byId("answer_questions"), result: byId("call_result") });
+wireBinary(socket, log, {
+  form: byId("binary_form"),
+  fileInput: byId("binary_file"),
+  bytesButton: byId("binary_bytes"),
+  maxSize: Number(byId("binary_heading").parentElement.dataset.maxBinarySize),
+  size: byId("binary_size"),
+  hex: byId("binary_hex"),
+  image: byId("binary_image"),
 });
 wireRooms();
 wirePing();

@@ -23,12 +23,12 @@ def app():
 
 @pytest.fixture
 def connect(app):
-    """Connect a new test client to `/test`; every client is disconnected at teardown."""
+    """Connect a new test client to `/test` (with `auth`; `refused` when it must fail); disconnected at teardown."""
     clients = []
 
-    def _connect(flask_app=None):
-        client = socketio.test_client(flask_app or app, namespace=NAMESPACE)
-        assert client.is_connected(NAMESPACE)
+    def _connect(flask_app=None, auth=None, refused=False):
+        client = socketio.test_client(flask_app or app, namespace=NAMESPACE, auth=auth)
+        assert client.is_connected(NAMESPACE) is not refused
         clients.append(client)
         return client
 
@@ -53,6 +53,11 @@ def bob(connect, alice):
     client.get_received(NAMESPACE)
     alice.get_received(NAMESPACE)
     return client
+
+
+def end_connection(client):
+    """End a test client's Engine.IO connection, as a closed socket would (the test client never does)."""
+    socketio.server._handle_eio_disconnect(client.eio_sid, socketio.server.reason.TRANSPORT_CLOSE)
 
 
 @pytest.fixture

@@ -5,45 +5,87 @@ import time
 
 import socketio
 
-from playground.config import NAMESPACE
+from playground.config import NAMESPACE, ROOT_NAMESPACE
 
 #: Every event the server can send to a `/test` client.
-SERVER_EVENTS = ("my response", "my error", "my pong", "newnumber", "presence", "message", "json")
+SERVER_EVENTS = (
+    "my response",
+    "my error",
+    "my pong",
+    "newnumber",
+    "presence",
+    "message",
+    "json",
+    "my binary response",
+)
+#: What `/` sends; recorded as "/:<event>".
+ROOT_EVENTS = ("my response", "my error")
+
+
+class _Client(socketio.Client):
+    """python-socketio's client, except that it can leave the server's ack requests for some events unanswered.
+
+    The library acks every event that asks for one, with the handler's
+    return value or with nothing; a client that stays silent needs this.
+    """
+
+    unanswered = ()
+
+    def _handle_event(self, namespace, id, data):
+        """Handle the event as usual, without sending its ack when its name is in `unanswered`."""
+        super()._handle_event(namespace, None if data and data[0] in self.unanswered else id, data)
 
 
 class LiveClient:
     """A real Socket.IO client on `/test` over one forced transport, keeping every event it gets in order."""
 
-    def __init__(self, url, transport="websocket", headers=None, **client_options):
-        """Connect to `url` on `/test` using only `transport` (websocket or polling), sending `headers`."""
+    def __init__(self, url, transport="websocket", headers=None, auth=None, root=False, answer=None, **client_options):
+        """Connect to `url` on `/test` (and `/` too with `root`) using only `transport`, sending `headers` and `auth`.
+
+        `answer(question)` is what the client answers the server's `are you there`; without it the
+        question is recorded and left unanswered.
+        """
         self.events = []
         self._changed = threading.Condition()
-        self.sio = socketio.Client(reconnection=False, **client_options)
+        self.sio = _Client(reconnection=False, **client_options)
         for event in SERVER_EVENTS:
             self.sio.on(event, self._recorder(event), namespace=NAMESPACE)
+        for event in ROOT_EVENTS:
+            self.sio.on(event, self._recorder(f"/:{event}"), namespace=ROOT_NAMESPACE)
         self.sio.on("disconnect", self._recorder("(disconnect)"), namespace=NAMESPACE)
-        self.sio.connect(url, headers=headers or {}, namespaces=[NAMESPACE], transports=[transport], wait_timeout=10)
+        self.sio.on("are you there", self._recorder("are you there", answer), namespace=NAMESPACE)
+        if answer is None:
+            self.sio.unanswered = ("are you there",)
+        namespaces = [NAMESPACE, ROOT_NAMESPACE] if root else [NAMESPACE]
+        self.sio.connect(
+            url, headers=headers or {}, auth=auth, namespaces=namespaces, transports=[transport], wait_timeout=10
+        )
         self.sid = self.sio.get_sid(NAMESPACE)
         self.wait_for("my response")  # the greeting: from here on the client is fully set up
+        if root:
+            self.root_sid = self.sio.get_sid(ROOT_NAMESPACE)
+            self.wait_for("/:my response")
 
-    def _recorder(self, event):
-        """A handler that appends (event, payload) and wakes up waiters."""
+    def _recorder(self, event, reply=None):
+        """A handler that appends (event, payload), wakes up waiters, and returns `reply(payload)` as its ack."""
 
         def record(*args):
+            payload = args[0] if args else None
             with self._changed:
-                self.events.append((event, args[0] if args else None))
+                self.events.append((event, payload))
                 self._changed.notify_all()
+            return reply(payload) if reply else None
 
         return record
 
-    def call(self, event, payload=None, timeout=10):
+    def call(self, event, payload=None, timeout=10, namespace=NAMESPACE):
         """Emit `event` and wait for its ack."""
         args = () if payload is None else (payload,)
-        return self.sio.call(event, *args, namespace=NAMESPACE, timeout=timeout)
+        return self.sio.call(event, *args, namespace=namespace, timeout=timeout)
 
-    def emit(self, event, payload=None):
+    def emit(self, event, payload=None, namespace=NAMESPACE):
         """Emit `event` without asking for an ack."""
-        self.sio.emit(event, payload, namespace=NAMESPACE)
+        self.sio.emit(event, payload, namespace=namespace)
 
     def of(self, event):
         """The payloads of `event` received so far, in order."""

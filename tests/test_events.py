@@ -25,9 +25,14 @@ def call(client, event, *args):
     return client.emit(event, *args, namespace=NAMESPACE, callback=True)
 
 
-def sid_of(client):
-    """The Socket.IO sid the server gave `client` in `/test`."""
-    return socketio.server.manager.sid_from_eio_sid(client.eio_sid, NAMESPACE)
+def sid_of(client, namespace=NAMESPACE):
+    """The Socket.IO sid the server gave `client` in `namespace` (`/test` unless told)."""
+    return socketio.server.manager.sid_from_eio_sid(client.eio_sid, namespace)
+
+
+def response(data, count, sender, name=None, namespace=NAMESPACE):
+    """The `my response` that `sender`'s event with `data` causes, as `received` lists it."""
+    return ("my response", {"data": data, "count": count, "from": {"sid": sid_of(sender, namespace), "name": name}})
 
 
 # -- connecting, presence, disconnecting -------------------------------------
@@ -37,10 +42,10 @@ def test_connect_greets_the_new_client_then_announces_presence(connect):
     first = connect()
     assert received(first) == [
         ("my response", {"data": "Connected", "count": 0}),
-        ("presence", {"event": "connect", "sid": sid_of(first), "clients": 1}),
+        ("presence", {"event": "connect", "sid": sid_of(first), "name": None, "clients": 1}),
     ]
     second = connect()
-    assert received(first) == [("presence", {"event": "connect", "sid": sid_of(second), "clients": 2})]
+    assert received(first) == [("presence", {"event": "connect", "sid": sid_of(second), "name": None, "clients": 2})]
     assert received(second)[0] == ("my response", {"data": "Connected", "count": 0})
 
 
@@ -48,7 +53,7 @@ def test_disconnect_tells_the_remaining_clients_and_is_logged_with_its_reason(al
     bob_sid = sid_of(bob)
     with caplog.at_level(logging.INFO, logger="playground.events"):
         bob.disconnect(namespace=NAMESPACE)
-    assert received(alice) == [("presence", {"event": "disconnect", "sid": bob_sid, "clients": 1})]
+    assert received(alice) == [("presence", {"event": "disconnect", "sid": bob_sid, "name": None, "clients": 1})]
     assert f"disconnect sid={bob_sid} reason=client disconnect" in caplog.messages
 
 
@@ -63,11 +68,11 @@ def test_connect_is_logged_with_sid_address_and_transport(connect, caplog):
 def test_disconnect_request_says_goodbye_acks_then_disconnects(alice, bob):
     bob_sid = sid_of(bob)
     assert call(bob, "disconnect request") == {"ok": True, "count": 1}
-    assert received(bob) == [("my response", {"data": "Disconnected!", "count": 1})]
+    assert received(bob) == [response("Disconnected!", 1, bob)]
     assert bob.is_connected(NAMESPACE), "the disconnect comes after the ack, from its own task"
     socketio.sleep(0.01)
     assert not bob.is_connected(NAMESPACE)
-    assert received(alice) == [("presence", {"event": "disconnect", "sid": bob_sid, "clients": 1})]
+    assert received(alice) == [("presence", {"event": "disconnect", "sid": bob_sid, "name": None, "clients": 1})]
 
 
 # -- echo and broadcast -------------------------------------------------------
@@ -77,8 +82,8 @@ def test_echo_answers_the_sender_only_and_counts(alice, bob):
     assert call(alice, "my event", {"data": "hello"}) == {"ok": True, "count": 1}
     assert call(alice, "my event", {"data": "again"}) == {"ok": True, "count": 2}
     assert received(alice) == [
-        ("my response", {"data": "hello", "count": 1}),
-        ("my response", {"data": "again", "count": 2}),
+        response("hello", 1, alice),
+        response("again", 2, alice),
     ]
     assert received(bob) == []
 
@@ -87,8 +92,8 @@ def test_broadcast_reaches_every_client_once_with_the_senders_count(alice, bob):
     call(alice, "my event", {"data": "warm-up"})
     received(alice)
     assert call(alice, "my broadcast event", {"data": "to all"}) == {"ok": True, "count": 2}
-    assert received(alice) == [("my response", {"data": "to all", "count": 2})]
-    assert received(bob) == [("my response", {"data": "to all", "count": 2})]
+    assert received(alice) == [response("to all", 2, alice)]
+    assert received(bob) == [response("to all", 2, alice)]
 
 
 def test_counts_are_per_connection(alice, bob):
@@ -125,10 +130,10 @@ def test_join_and_leave_report_the_rooms_the_sender_is_in(alice, bob):
     assert call(alice, "leave", {"room": "lobby"}) == {"ok": True, "count": 3, "rooms": ["attic"]}
     assert call(alice, "leave", {"room": "attic"})["rooms"] == []
     assert received(alice) == [
-        ("my response", {"data": "In rooms: lobby", "count": 1}),
-        ("my response", {"data": "In rooms: attic, lobby", "count": 2}),
-        ("my response", {"data": "In rooms: attic", "count": 3}),
-        ("my response", {"data": "In no room", "count": 4}),
+        response("In rooms: lobby", 1, alice),
+        response("In rooms: attic, lobby", 2, alice),
+        response("In rooms: attic", 3, alice),
+        response("In no room", 4, alice),
     ]
     assert received(bob) == []
 
@@ -140,8 +145,8 @@ def test_room_event_reaches_members_only(alice, bob, connect):
     for client in (alice, bob, carol):
         received(client)
     assert call(carol, "my room event", {"room": "lobby", "data": "knock"}) == {"ok": True, "count": 1}
-    assert received(alice) == [("my response", {"data": "knock", "count": 1})]
-    assert received(bob) == [("my response", {"data": "knock", "count": 1})]
+    assert received(alice) == [response("knock", 1, carol)]
+    assert received(bob) == [response("knock", 1, carol)]
     assert received(carol) == [], "a sender outside the room does not get its own message"
 
 
@@ -149,7 +154,7 @@ def test_room_event_reaches_a_member_sender_too(alice, bob):
     call(alice, "join", {"room": "lobby"})
     received(alice)
     call(alice, "my room event", {"room": "lobby", "data": "hi"})
-    assert received(alice) == [("my response", {"data": "hi", "count": 2})]
+    assert received(alice) == [response("hi", 2, alice)]
     assert received(bob) == []
 
 
@@ -158,8 +163,8 @@ def test_close_room_warns_the_members_then_empties_the_room(alice, bob):
     call(bob, "join", {"room": "lobby"})
     received(alice), received(bob)
     assert call(alice, "close room", {"room": "lobby"}) == {"ok": True, "count": 2}
-    assert received(alice) == [("my response", {"data": "Room lobby is closing.", "count": 2})]
-    assert received(bob) == [("my response", {"data": "Room lobby is closing.", "count": 2})]
+    assert received(alice) == [response("Room lobby is closing.", 2, alice)]
+    assert received(bob) == [response("Room lobby is closing.", 2, alice)]
     call(alice, "my room event", {"room": "lobby", "data": "anyone?"})
     assert received(alice) == [] and received(bob) == []
     assert call(bob, "leave", {"room": "lobby"})["rooms"] == []

@@ -1,6 +1,7 @@
 """The hot-path settings docs/benchmarks.md relies on: orjson, no session, inline handlers, no routing."""
 
 import json
+from unittest.mock import ANY
 
 import pytest
 from flask import session
@@ -49,7 +50,7 @@ def test_events_still_answer_without_a_session(connect):
     client.get_received(NAMESPACE)
     ack = client.emit("my event", {"data": "hi"}, namespace=NAMESPACE, callback=True)
     assert ack == {"ok": True, "count": 1}
-    assert client.get_received(NAMESPACE)[0]["args"][0] == {"data": "hi", "count": 1}
+    assert client.get_received(NAMESPACE)[0]["args"][0] == {"data": "hi", "count": 1, "from": ANY}
 
 
 def test_socketio_event_contexts_are_not_routed(app):

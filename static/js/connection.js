@@ -1,7 +1,8 @@
-// One Socket.IO client of the /test namespace: how it is opened, and how its state is shown and logged.
+// One Socket.IO client of a namespace (/test unless told): how it is opened, and how its state is shown and logged.
 import { io } from "../vendor/socket.io/socket.io.esm.min.js";
 
 export const NAMESPACE = "/test";
+export const ROOT_NAMESPACE = "/";
 
 // "auto" starts on long-polling and upgrades to WebSocket, the client's default.
 const TRANSPORTS = {
@@ -16,12 +17,17 @@ export function chosenTransport(search = window.location.search) {
   return Object.hasOwn(TRANSPORTS, choice ?? "") ? choice : "auto";
 }
 
-/** Open a connection to /test; `independent` gives it its own engine, as a second browser would have. */
-export function openConnection(choice, { independent = false } = {}) {
-  return io(NAMESPACE, {
+/**
+ * Open a connection to `namespace` (/test by default). Without `independent` every namespace of the page
+ * shares one engine (the client multiplexes them); `independent` gives it its own, as a second browser
+ * would have. `auth` is what the server gets with the namespace's CONNECT (here, `{name}`).
+ */
+export function openConnection(choice, { independent = false, auth = undefined, namespace = NAMESPACE } = {}) {
+  return io(namespace, {
     transports: TRANSPORTS[choice],
     forceNew: independent,
     multiplex: !independent,
+    auth,
   });
 }
 
@@ -40,7 +46,8 @@ export function logTraffic(socket, log, showFeed = () => true) {
   socket.onAnyOutgoing((event, ...args) => log.sent(event, args.filter((arg) => typeof arg !== "function")));
   socket.onAny((event, ...args) => {
     if (event !== "newnumber" || showFeed()) {
-      log.received(event, args);
+      // A function last is the ack the server asked for (`are you there`): not data, so not logged as such.
+      log.received(event, args.filter((arg) => typeof arg !== "function"));
     }
   });
 }
@@ -51,7 +58,7 @@ function currentTransport(socket) {
 }
 
 /**
- * Keep `view` ({root, state, sid, transport}) in step with the socket: connection state, sid,
+ * Keep `view` ({root, state, sid, transport, engine?}) in step with the socket: connection state, sid,
  * transport (it changes on upgrade) and reconnection attempts; note each change in `log`.
  */
 export function watchConnection(socket, view, log, choice) {
@@ -83,12 +90,18 @@ export function watchConnection(socket, view, log, choice) {
   socket.on("connect", () => {
     showState("connected", "Connected");
     view.sid.textContent = socket.id;
+    if (view.engine) {
+      view.engine.textContent = manager.engine?.id ?? "—";
+    }
     showTransport();
     log.note(`Connected as ${socket.id} over ${currentTransport(socket)}.`);
   });
   socket.on("disconnect", (reason) => {
     view.sid.textContent = "—";
     view.transport.textContent = "—";
+    if (view.engine) {
+      view.engine.textContent = "—";
+    }
     if (socket.active) {
       // The client reconnects by itself after a lost connection (server restart, network).
       showState("reconnecting", "Connection lost, reconnecting…");

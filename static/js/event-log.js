@@ -5,20 +5,37 @@ import { clockTime, element } from "./dom.js";
 const DEFAULT_LIMIT = 300;
 const DIRECTION_LABELS = { sent: "sent", received: "received", note: "note" };
 
+/** Who sent the event behind a `my response`: its name, else its sid; "" when the server spoke on its own. */
+function sender(from) {
+  if (!from || typeof from !== "object") {
+    return "";
+  }
+  return ` · from ${from.name ?? from.sid}`;
+}
+
+/** Whether `value` is binary data as the Socket.IO client hands it over (ArrayBuffer, a view, a Blob). */
+function isBinary(value) {
+  return value instanceof ArrayBuffer || ArrayBuffer.isView(value) || (typeof Blob !== "undefined" && value instanceof Blob);
+}
+
 /** One line of human-readable detail for an event's arguments. */
 export function describe(event, args) {
   const [first] = args;
   if (args.length === 0) {
     return "";
   }
+  if (args.length === 1 && isBinary(first)) {
+    return `binary, ${first.byteLength ?? first.size} bytes`;
+  }
   if (event === "my response" && first && typeof first.data === "string") {
-    return `${first.data} · count ${first.count}`;
+    return `${first.data} · count ${first.count}${sender(first.from)}`;
   }
   if (event === "my error" && first && typeof first.error === "string") {
     return `${first.event}: ${first.error}`;
   }
   if (event === "presence" && first && typeof first.clients === "number") {
-    return `${first.event} sid=${first.sid} · ${first.clients} connected`;
+    const name = first.name ? ` (${first.name})` : "";
+    return `${first.event} sid=${first.sid}${name} · ${first.clients} connected`;
   }
   if (args.length === 1 && typeof first === "string") {
     return first;

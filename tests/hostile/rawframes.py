@@ -10,12 +10,14 @@ the server, not the test.
 import itertools
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
 
 from tests.hostile.flooder import flood
 from tests.hostile.wire import RawClient
+from tests.servers import PROJECT_ROOT
 
 CONTINUATION, TEXT, CLOSE = 0x0, 0x1, 0x8
 ZERO_MASK = b"\0\0\0\0"
@@ -116,53 +118,74 @@ def wait_closed(sock, timeout):
 
 
 class Observer:
-    """A `/test` client that sends `my ping` every `interval` seconds from a thread and times each `my pong`."""
+    """A `/test` client pinging every 5 ms in a process of its own; the test reads the time of every `my pong`.
 
-    def __init__(self, port, interval=0.005):
-        """Connect and start pinging at once."""
-        self.client = RawClient(port).join_namespace()
-        self.interval = interval
-        self.pongs = []  # (sent, received) monotonic times
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+    Its own process, so that the test's threads (a sender pushing megabytes,
+    say) cannot hold it up: what it measures is the server. `pongs` holds
+    (sent, received) `time.monotonic()` pairs, a clock every process shares.
+    """
+
+    def __init__(self, port):
+        """Start the pinging process and wait for its first pong."""
+        self.pongs = []
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.hostile.rawframes", "observe", str(port)],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._thread = threading.Thread(target=self._collect, daemon=True)
         self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self.pongs:
+            assert time.monotonic() < deadline and self.process.poll() is None, "the observer never got a pong"
+            time.sleep(0.01)
+        self.mark()
 
-    def _run(self):
-        """Ping, wait for the pong, pause, and again, until stopped."""
-        while not self._stop.is_set():
-            since = len(self.client.packets)
-            sent = time.monotonic()
-            self.client.emit("my ping")
-            self.client.read_packet(lambda packet: '"my pong"' in packet, timeout=30, since=since)
-            self.pongs.append((sent, time.monotonic()))
-            time.sleep(self.interval)
+    def _collect(self):
+        """Keep every (sent, received) line the process prints."""
+        for line in self.process.stdout:
+            sent, received = line.split()
+            self.pongs.append((float(sent), float(received)))
 
     def mark(self):
-        """Start a measurement window: the figures below count pongs from here on."""
-        self._since = len(self.pongs)
+        """Start a measurement window: the figures below count from here on."""
+        self._since, self._marked = len(self.pongs), time.monotonic()
         return self
 
     def window(self):
         """The (sent, received) pairs since `mark`."""
-        return self.pongs[getattr(self, "_since", 0) :]
+        return self.pongs[self._since :]
 
     def longest_gap_ms(self):
-        """The longest time between two pongs (or since the last one) in the window, in ms."""
-        pongs = [received for _, received in self.window()]
-        gaps = [b - a for a, b in itertools.pairwise(pongs)]
-        gaps.append(time.monotonic() - pongs[-1] if pongs else float("inf"))
-        return round(1000 * max(gaps), 1)
+        """The longest time without a pong in the window (from `mark` to now), in ms."""
+        times = [self._marked, *(received for _, received in self.window()), time.monotonic()]
+        return round(1000 * max(b - a for a, b in itertools.pairwise(times)), 1)
 
     def rtt_ms(self, quantile):
         """The `quantile` (0..1) of the ping round trips in the window, in ms."""
         rtts = sorted(received - sent for sent, received in self.window())
+        if not rtts:
+            return float("inf")  # not one pong in the window
         return round(1000 * rtts[min(len(rtts) - 1, int(quantile * len(rtts)))], 1)
 
     def stop(self):
-        """Stop pinging and close the connection; raise if the pinging thread died."""
-        self._stop.set()
-        self._thread.join(35)
-        self.client.close()
+        """Stop the pinging process."""
+        self.process.terminate()
+        self.process.wait(10)
+        self._thread.join(5)
+
+
+def observe(port, interval=0.005):
+    """In the observer's process: ping, wait for the pong, print both times, pause, for ever."""
+    client = RawClient(port).join_namespace()
+    while True:
+        since = len(client.packets)
+        sent = time.monotonic()
+        client.emit("my ping")
+        client.read_packet(lambda packet: '"my pong"' in packet, timeout=60, since=since)
+        print(f"{sent} {time.monotonic()}", flush=True)
+        time.sleep(interval)
 
 
 def polling_handshake(port):
@@ -206,7 +229,7 @@ def flood_big_frames(port, seconds, size):
     """Send `my ping` frames of `size` bytes back to back for `seconds`, dropping what comes back; returns frames sent.
 
     Run as its own process (`python -m tests.hostile.rawframes PORT SECONDS
-    SIZE`), so that its busy loop does not hold up the observer's thread.
+    SIZE`), so that its busy loop does not hold up the test.
     """
     client = RawClient(port)
     client.sock.sendall(frame(b"40/test,"))
@@ -216,4 +239,7 @@ def flood_big_frames(port, seconds, size):
 
 
 if __name__ == "__main__":
-    print(f"sent {flood_big_frames(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]))}", flush=True)
+    if sys.argv[1] == "observe":
+        observe(int(sys.argv[2]))
+    else:
+        print(f"sent {flood_big_frames(int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]))}", flush=True)

@@ -147,10 +147,21 @@ def test_a_stalled_frame_or_silence_gets_the_connection_closed(quick_pings, stal
     if stall == "frame":
         attacker.sock.sendall(frame_header(60_000) + b"x" * 1000)
     seconds = wait_closed(attacker.sock, timeout=8)
-    report(f"{quick_pings.launcher}, {stall} with PING_INTERVAL=1 PING_TIMEOUT=1: TCP closed after (s)", seconds)
+    report(f"{quick_pings.launcher}, {stall} at PING_INTERVAL=1 PING_TIMEOUT=1: TCP closed after (s)", _round(seconds))
     assert seconds is not None and seconds < 5
     if stall == "frame":
         assert len(_warnings(quick_pings, before, "did not arrive within 1s")) == 1
+
+
+def test_a_stalled_polling_body_gets_408(quick_pings):
+    """Ten bytes of a 500-byte body, then silence: 408 after PING_TIMEOUT (1 s), the connection closed."""
+    sid = polling_handshake(quick_pings.port)
+    status, seconds, closed = raw_post(quick_pings.port, sid, ["Content-Length: 500"], [b"x" * 10])
+    report(
+        f"{quick_pings.launcher}, stalled polling body at PING_TIMEOUT=1: answer, after (s)", f"{status}, {seconds:.2f}"
+    )
+    assert status.startswith("HTTP/1.1 408") and 1 <= seconds < 3
+    assert closed
 
 
 @pytest.mark.parametrize("body", ["Content-Length", "chunked"])
@@ -241,3 +252,8 @@ def test_a_polling_flood_is_paced_like_a_websocket(limited):
     assert packets <= burst + rate * elapsed + 16, (packets, elapsed)
     assert packets >= rate * elapsed / 2, "the pace let far fewer through than it should"
     assert polite_ms < 500
+
+
+def _round(seconds):
+    """A duration for the summary: two decimals, or None (it never happened)."""
+    return None if seconds is None else round(seconds, 2)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from playground import create_app, socketio
 from playground.config import DEFAULTS, NAMESPACE
+from tests.conftest import end_connection
 from tests.hostile.payloads import NASTY_STRINGS, accepted, calls, payload_lists
 from tests.live import LiveClient
 
@@ -83,8 +84,8 @@ def test_any_payload_answers_only_the_sender(fuzz_app, call, caplog):
     # The sender's connection is still good for ordinary traffic.
     assert sender.emit("my event", {"data": "still here"}, namespace=NAMESPACE, callback=True)["ok"] is True
     assert sender.is_connected(NAMESPACE) and bystander.is_connected(NAMESPACE)
-    sender.disconnect(namespace=NAMESPACE)
-    bystander.disconnect(namespace=NAMESPACE)
+    end_connection(sender)
+    end_connection(bystander)
     assert len(app.extensions["playground"].limiter) == 0
 
 

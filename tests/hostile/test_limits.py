@@ -11,6 +11,7 @@ import socketio as socketio_client
 from playground import create_app, socketio
 from playground.config import DEFAULTS, NAMESPACE
 from playground.ratelimit import RateLimiter
+from tests.conftest import end_connection
 from tests.hostile.wire import RawClient
 from tests.live import LiveClient
 
@@ -90,8 +91,8 @@ def test_flood_is_dropped_with_one_error_per_second(caplog):
     # A second later the flooder may talk again, and hears of the limit again if it insists.
     time.sleep(1.05)
     assert flooder.emit("my event", {"data": "again"}, namespace=NAMESPACE, callback=True)["ok"] is True
-    flooder.disconnect(namespace=NAMESPACE)
-    other.disconnect(namespace=NAMESPACE)
+    end_connection(flooder)
+    end_connection(other)
     assert len(app.extensions["playground"].limiter) == 0
 
 

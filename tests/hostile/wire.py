@@ -22,26 +22,34 @@ import time
 from playground.config import NAMESPACE
 
 
-def _frame(text):
-    """One masked text frame, as a client must send it."""
-    payload = text.encode()
+def _frame(text, first_byte=0x81):
+    """One masked frame, as a client must send it: text, unless `first_byte` says binary (0x82)."""
+    payload = text.encode() if isinstance(text, str) else text
     mask = os.urandom(4)
     length = len(payload)
     if length < 126:
-        header = struct.pack("!BB", 0x81, 0x80 | length)
+        header = struct.pack("!BB", first_byte, 0x80 | length)
     elif length < 1 << 16:
-        header = struct.pack("!BBH", 0x81, 0x80 | 126, length)
+        header = struct.pack("!BBH", first_byte, 0x80 | 126, length)
     else:
-        header = struct.pack("!BBQ", 0x81, 0x80 | 127, length)
+        header = struct.pack("!BBQ", first_byte, 0x80 | 127, length)
     masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
     return header + mask + masked
+
+
+def binary_frame(data):
+    """One masked binary frame: an Engine.IO binary message, which Socket.IO uses for an attachment."""
+    return _frame(data, first_byte=0x82)
 
 
 class RawClient:
     """One WebSocket connection to `/test`; `events` holds (name, payload) in arrival order."""
 
-    def __init__(self, port, rcvbuf=None, origin=None, keep_chars=None):
+    def __init__(self, port, rcvbuf=None, origin=None, keep_chars=None, source=None):
         """Open the TCP connection and do the WebSocket handshake; `rcvbuf` shrinks the receive buffer.
+
+        `source` is the local address to connect from (any 127.x.y.z is this
+        machine too), for tests that need clients with different addresses.
 
         `keep_chars` keeps only that many characters of each `data` received,
         for tests that send big messages many times over.
@@ -51,6 +59,8 @@ class RawClient:
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(10)
+        if source:
+            self.sock.bind((source, 0))
         self.sock.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16)).decode()
         headers = [
@@ -73,6 +83,10 @@ class RawClient:
         status, _, self._buffer = self._buffer.partition(b"\r\n\r\n")
         if b" 101 " not in status.split(b"\r\n")[0]:
             raise ConnectionError(status.decode(errors="replace"))
+        self._nothing_received()
+
+    def _nothing_received(self):
+        """The state of a session that has received nothing yet: no open packet, no sid, no events."""
         self.events = []
         self.packets = []
         self.opened = False
@@ -91,6 +105,11 @@ class RawClient:
         """Send one Engine.IO packet as it is written on the wire."""
         with self._lock:
             self.sock.sendall(_frame(text))
+
+    def send_binary(self, data):
+        """Send one binary Engine.IO message (a Socket.IO attachment)."""
+        with self._lock:
+            self.sock.sendall(binary_frame(data))
 
     def emit(self, event, *args):
         """Emit `event` on `/test` without asking for an ack."""

@@ -10,45 +10,14 @@ import time
 import pytest
 
 from tests.live import LiveClient
-from tests.servers import ServerProcess, app_py_command, procfile_command
+from tests.servers import ServerProcess, procfile_command
 
 pytestmark = pytest.mark.integration
 
 FEED_INTERVAL = 0.2
 
-COMMANDS = {"app.py": app_py_command, "Procfile": procfile_command}
-
-
-@pytest.fixture(scope="module", params=sorted(COMMANDS))
-def server(request):
-    """One real server per command for the whole module, its feed ticking every 0.2 s."""
-    with ServerProcess(COMMANDS[request.param](), env={"FEED_INTERVAL": str(FEED_INTERVAL)}) as process:
-        yield process
-
-
-@pytest.fixture(params=["websocket", "polling"])
-def transport(request):
-    """The transport every client of a test is forced onto."""
-    return request.param
-
-
-@pytest.fixture
-def clients(server, transport):
-    """Connect live clients on demand, once the previous test's are gone; all disconnect at teardown."""
-    deadline = time.monotonic() + 10
-    while server.health()["clients"]:
-        assert time.monotonic() < deadline, "clients of an earlier test are still connected"
-        time.sleep(0.05)
-    made = []
-
-    def connect():
-        client = LiveClient(server.url, transport)
-        made.append(client)
-        return client
-
-    yield connect
-    for client in made:
-        client.disconnect()
+#: What this module's servers run with (the `server` fixture in conftest reads it).
+SERVER_ENV = {"FEED_INTERVAL": str(FEED_INTERVAL)}
 
 
 def responses(client):
@@ -135,7 +104,7 @@ def test_feed_arrives_at_the_configured_rate(clients):
 def test_disconnect_is_logged_with_its_reason_and_announced(server, clients):
     alice, bob = clients(), clients()
     alice.wait_until(lambda c: c.of("presence")[-1]["sid"] == bob.sid, what="bob's arrival")
-    assert alice.of("presence")[-1] == {"event": "connect", "sid": bob.sid, "clients": 2}
+    assert alice.of("presence")[-1] == {"event": "connect", "sid": bob.sid, "name": None, "clients": 2}
     bob.disconnect()
     output = server.wait_for_output(f"disconnect sid={bob.sid} reason=")
     # The client sends its namespace DISCONNECT and closes the transport right
@@ -144,7 +113,7 @@ def test_disconnect_is_logged_with_its_reason_and_announced(server, clients):
     [reason] = re.findall(rf"disconnect sid={bob.sid} reason=(.*)", output)
     assert reason in ("client disconnect", "transport close")
     alice.wait_until(lambda c: c.of("presence")[-1]["event"] == "disconnect", what="bob's departure")
-    assert alice.of("presence")[-1] == {"event": "disconnect", "sid": bob.sid, "clients": 1}
+    assert alice.of("presence")[-1] == {"event": "disconnect", "sid": bob.sid, "name": None, "clients": 1}
 
 
 def test_disconnect_request_disconnects_from_the_server_side(server, clients):

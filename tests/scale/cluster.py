@@ -236,13 +236,13 @@ class ScaleClient(LiveClient):
         # LiveClient never reconnects; a client whose instance dies here should, as a browser does.
         self.sio.reconnection = reconnect
 
-    def _recorder(self, event):
-        """Record (event, payload) like LiveClient, plus (arrival time, event, payload)."""
-        record = super()._recorder(event)
+    def _recorder(self, event, reply=None):
+        """Record (event, payload) like LiveClient, plus (arrival time, event, payload); ack like LiveClient."""
+        record = super()._recorder(event, reply)
 
         def timed(*args):
             self.arrivals.append((time.monotonic(), event, args[0] if args else None))
-            record(*args)
+            return record(*args)
 
         return timed
 

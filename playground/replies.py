@@ -1,0 +1,34 @@
+"""How a handler answers the client whose event it handles: `my response` with its count and who sent it.
+
+Shared by the handlers of both namespaces (`events` for `/test`,
+`root_namespace` for `/`) and the modules beside them, so every
+`my response` caused by a client's event has the same shape.
+"""
+
+from flask import current_app, request
+from flask_socketio import emit
+
+from .config import NAMESPACE
+
+
+def state():
+    """The per-app playground state (clients, feed) that `create_app` set up."""
+    return current_app.extensions["playground"]
+
+
+def clients_of(namespace):
+    """The `Clients` of `namespace`: `/test`'s (the ones presence counts) or `/`'s."""
+    playground = state()
+    return playground.clients if namespace == NAMESPACE else playground.root_clients
+
+
+def sender():
+    """Who sent the event being handled: `{"sid", "name"}`, the sid a room event can address."""
+    return {"sid": request.sid, "name": clients_of(request.namespace).name(request.sid)}
+
+
+def respond(data, **emit_options):
+    """Emit `my response` with `data`, the sender's new count and `from`; return the success ack."""
+    count = clients_of(request.namespace).bump(request.sid)
+    emit("my response", {"data": data, "count": count, "from": sender()}, **emit_options)
+    return {"ok": True, "count": count}
