@@ -17,7 +17,10 @@ from gevent import pywsgi  # noqa: E402
 from geventwebsocket.handler import WebSocketHandler  # noqa: E402
 
 from playground import create_app, goodbye, socketio  # noqa: E402
+from playground.memory import lean_connections  # noqa: E402
 
+# Before the first connection, under gunicorn too (it imports this module): see playground/memory.py.
+lean_connections()
 app = create_app()
 
 #: How long SIGTERM waits for clients to take their goodbye before the server stops anyway (seconds).

@@ -178,12 +178,18 @@ async function echo({ url, clients: count, duration, warmup }) {
 /**
  * Broadcast fan-out: client 0 sends `my broadcast event`s, keeping `window` of
  * them in flight; every client (the sender too) must get each exactly once.
+ * With `window` 1 it is the fan-out one at a time: the next broadcast leaves
+ * only once every receiver has the last one, and each is timed from its send
+ * to its last receipt (`complete_*`; those sent in the first `warmup` seconds
+ * are left out of them).
  */
-async function broadcast({ url, receivers, duration, window }) {
+async function broadcast({ url, receivers, duration, window, warmup = 0 }) {
   const sentAt = [];
   const receipts = []; // receipts[seq] = Uint16Array of per-client counts
   const complete = []; // how many distinct clients got seq
   const latencies = [];
+  const completions = []; // send to last receipt, per broadcast sent after the warm-up
+  let warmUntil = 0;
   let deliveries = 0;
   let firstSend = 0;
   let lastDelivery = 0;
@@ -202,6 +208,7 @@ async function broadcast({ url, receivers, duration, window }) {
     const counts = receipts[seq];
     if (counts[client.index]++ === 0 && ++complete[seq] === receivers) {
       done++;
+      if (sentAt[seq] >= warmUntil) completions.push(t - sentAt[seq]);
       if (!stopping) sendNext();
     }
   });
@@ -216,6 +223,7 @@ async function broadcast({ url, receivers, duration, window }) {
   await settle(lastEvent, 500, 30000);
   say({ phase: 'measuring' });
   firstSend = now();
+  warmUntil = firstSend + warmup * 1000;
   for (let i = 0; i < window; i++) sendNext();
   await sleep(duration * 1000);
   stopping = true;
@@ -241,6 +249,12 @@ async function broadcast({ url, receivers, duration, window }) {
     p99_ms: percentile(latencies, 99),
     lost,
     duplicated,
+    complete_p50_ms: percentile(completions, 50),
+    complete_p99_ms: percentile(completions, 99),
+    // Receivers over the mean time from a send to its last receipt: what one broadcast at a time delivers.
+    complete_per_second: completions.length
+      ? (receivers * completions.length * 1000) / completions.reduce((a, b) => a + b, 0)
+      : null,
   };
 }
 
@@ -255,6 +269,55 @@ async function connections({ url, clients: count, concurrency, hold }) {
     retries: failures,
   };
   say({ phase: 'connected', ...stats });
+  await waitForStdin('close', hold * 1000);
+  const alive = clients.filter((c) => c.connected && !c.closed).length;
+  closeAll(clients);
+  return { ...stats, alive_at_end: alive };
+}
+
+/**
+ * A few clients connect, get their greeting and leave, then "warmed" is said: the runner
+ * reads the server's memory after this, so lazy imports and first-use caches are not
+ * charged to the connections measured next.
+ */
+async function warmUp(url, count) {
+  if (count > 0) {
+    const { clients } = await connectMany(url, count, Math.min(count, 10), () => {});
+    await sleep(300);
+    closeAll(clients);
+    await sleep(1500);
+  }
+  say({ phase: 'warmed', clients: count });
+}
+
+/** Counts each client's greeting and feed ticks; `fed(ticks)` says whether every one has both. */
+function feedCounter() {
+  const greeted = new Set();
+  const ticks = new Map();
+  return {
+    onEvent(client, name, args) {
+      if (name === 'my response' && args[0] && args[0].data === 'Connected') greeted.add(client);
+      else if (name === 'newnumber') ticks.set(client, (ticks.get(client) || 0) + 1);
+    },
+    fed(clients, wanted) {
+      return clients.every((c) => greeted.has(c) && (ticks.get(c) || 0) >= wanted);
+    },
+  };
+}
+
+/**
+ * Memory on a fresh process: warm up, then connect `clients` websocket clients and
+ * say "fed" once each has its greeting and at least `ticks` feed ticks (the runner
+ * reads the server's memory then); hold them until "close" on stdin.
+ */
+async function memory({ url, clients: count, concurrency, warmup, ticks, hold }) {
+  await warmUp(url, warmup);
+  const counter = feedCounter();
+  const { clients, times, elapsed } = await connectMany(url, count, concurrency, counter.onEvent);
+  const deadline = now() + (ticks + 10) * 1000;
+  while (!counter.fed(clients, ticks) && now() < deadline) await sleep(50);
+  const stats = { clients: clients.length, fed: counter.fed(clients, ticks), total_s: elapsed / 1000, p50_ms: percentile(times, 50) };
+  say({ phase: 'fed', ...stats });
   await waitForStdin('close', hold * 1000);
   const alive = clients.filter((c) => c.connected && !c.closed).length;
   closeAll(clients);
@@ -278,13 +341,16 @@ function waitForStdin(word, timeoutMs) {
  * from its first to its last receipt, and how many clients get it; then one
  * broadcast from a client, timed from the send to the last receipt.
  */
-async function capacity({ url, clients: wanted, concurrency, ticks, settleMax, connectMax }) {
+async function capacity({ url, clients: wanted, concurrency, ticks, settleMax, connectMax, warmup = 0 }) {
   const tickList = []; // {number, first, last, count}
   const probes = []; // {tag, sentAt, last, count}
   const lastEvent = { at: now() };
   let recording = false;
+  await warmUp(url, warmup);
+  const counter = feedCounter();
   const { clients, times, failures, elapsed } = await connectMany(url, wanted, concurrency, (client, name, args) => {
     const t = now();
+    counter.onEvent(client, name, args);
     if (name === 'newnumber') {
       if (!recording) return;
       const number = args[0].number;
@@ -310,6 +376,8 @@ async function capacity({ url, clients: wanted, concurrency, ticks, settleMax, c
   recording = true;
   const t0 = now();
   while (tickList.filter((k) => k.count === count).length < ticks && now() - t0 < (ticks + 3) * 1000) await sleep(50);
+  // Every client has had its greeting and `ticks` ticks by now: the runner reads the memory.
+  say({ phase: 'fed', clients: count, fed: counter.fed(clients, ticks) });
   // Three broadcasts to all, each timed from its send to the last receipt: an upper bound for a
   // tick, whose emit time the clients cannot see. Each is sent as soon as a tick has reached
   // everyone, so that it measures one broadcast rather than one queued behind a tick.
@@ -346,7 +414,7 @@ async function capacity({ url, clients: wanted, concurrency, ticks, settleMax, c
   };
 }
 
-const SCENARIOS = { echo, broadcast, connections, capacity };
+const SCENARIOS = { echo, broadcast, connections, capacity, memory };
 
 async function main() {
   const config = JSON.parse(process.argv[2]);

@@ -40,7 +40,12 @@ SERVERS = {
     "baseline": (f"{sys.executable} bench/baseline_app.py", {}),
     "node-socket.io": ("node bench/node_server.js", {}),
     "python-socketio-uvicorn": (f"{sys.executable} bench/asgi_server.py", {}),
+    # The playground with the Socket.IO Admin UI switched on (issue 13): only the scenario
+    # that names it runs against it, to say what the instrumentation costs.
+    "playground-admin": (procfile_command(), {**PLAYGROUND_ENV, "ADMIN_PASSWORD": "bench-admin-password"}),
 }
+#: The servers of a run unless told otherwise; the others run only in the scenarios that name them.
+DEFAULT_SERVERS = [name for name in SERVERS if name != "playground-admin"]
 
 #: The scenarios of a full run and of the smoke test: (key, loadgen config).
 FULL = [
@@ -48,6 +53,26 @@ FULL = [
     ("echo_50", {"scenario": "echo", "clients": 50, "duration": 8, "warmup": 2}),
     ("broadcast_100", {"scenario": "broadcast", "receivers": 100, "duration": 5, "window": 4}),
     ("broadcast_500", {"scenario": "broadcast", "receivers": 500, "duration": 8, "window": 4}),
+    # One broadcast at a time, the next once everyone has the last: what one chat message costs.
+    ("fanout_100", {"scenario": "broadcast", "receivers": 100, "duration": 5, "window": 1, "warmup": 0.5}),
+    ("fanout_500", {"scenario": "broadcast", "receivers": 500, "duration": 8, "window": 1, "warmup": 0.5}),
+    # The same echo with the Admin UI on and off, three rounds alternating between them.
+    (
+        "echo_admin",
+        {
+            "scenario": "echo",
+            "clients": 50,
+            "duration": 5,
+            "warmup": 1,
+            "rounds": 3,
+            "only": ["playground-gunicorn", "playground-admin"],
+        },
+    ),
+    # Memory on a process started for this alone: nothing freed by earlier scenarios to reuse.
+    (
+        "memory_fresh",
+        {"scenario": "memory", "clients": 1000, "concurrency": 10, "warmup": 10, "ticks": 3, "hold": 60, "fresh": True},
+    ),
     ("connections", {"scenario": "connections", "clients": 1000, "concurrency": 10, "hold": 60}),
     # One at a time: no queueing behind other handshakes, so what is left is the handshake
     # itself, and Nagle's algorithm shows as tens of milliseconds.
@@ -75,6 +100,8 @@ FULL = [
             "connectMax": 100,
             "settleMax": 20,
             "timeout": 180,
+            "warmup": 10,
+            "fresh": True,
             # The same code as playground-gunicorn: skipped to keep `make bench` within 15 minutes.
             "skip": ["playground-app.py"],
         },
@@ -83,7 +110,24 @@ FULL = [
 SMOKE = [
     ("echo_50", {"scenario": "echo", "clients": 50, "duration": 1, "warmup": 0.3, "pause": 0.1}),
     ("broadcast_100", {"scenario": "broadcast", "receivers": 100, "duration": 1, "window": 4, "pause": 0.1}),
+    ("fanout_100", {"scenario": "broadcast", "receivers": 100, "duration": 1, "window": 1, "warmup": 0.2}),
+    (
+        "echo_admin",
+        {
+            "scenario": "echo",
+            "clients": 10,
+            "duration": 0.5,
+            "warmup": 0.2,
+            "rounds": 2,
+            "pause": 0.1,
+            "only": ["playground-gunicorn", "playground-admin"],
+        },
+    ),
     ("connections", {"scenario": "connections", "clients": 100, "concurrency": 10, "hold": 30, "pause": 0.1}),
+    (
+        "memory_fresh",
+        {"scenario": "memory", "clients": 100, "concurrency": 10, "warmup": 5, "ticks": 1, "hold": 30, "fresh": True},
+    ),
 ]
 
 
@@ -165,8 +209,11 @@ def process_group_rss_kib(pgid):
 def run_generator(url, config, server=None):
     """Run one scenario of loadgen.js on the generator core; return its result.
 
-    For the connections scenario, the server's memory is sampled while the
-    clients are connected and idle, and the result gains `rss_per_connection_kib`.
+    The server's memory is read when the generator starts, or once it says
+    "warmed" (a few clients came and went), and again when the clients are
+    all there: "connected" in the connections scenario (idle, after 2 s to
+    settle), "fed" in the others (each got its greeting and its feed ticks).
+    The result then gains `rss_per_connection_kib`.
     """
     argv = pinned(GENERATOR_CORE, ["node", "loadgen.js", json.dumps({**config, "url": url})])
     with subprocess.Popen(argv, cwd=BENCH_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as gen:
@@ -177,10 +224,13 @@ def run_generator(url, config, server=None):
         extra = {}
         for line in gen.stdout:
             message = json.loads(line)
-            if message.get("phase") in ("measuring", "measured") and server:
-                extra[message["phase"]] = process_group_cpu_s(server.process.pid)
-            elif message.get("phase") == "connected" and server:
-                if config["scenario"] == "connections":
+            phase = message.get("phase")
+            if phase in ("measuring", "measured") and server:
+                extra[phase] = process_group_cpu_s(server.process.pid)
+            elif phase == "warmed" and server:
+                rss_before = process_group_rss_kib(server.process.pid)
+            elif server and (phase == "fed" or (phase == "connected" and config["scenario"] == "connections")):
+                if phase == "connected":
                     time.sleep(2)  # let the server settle after the last handshake
                 rss_after = process_group_rss_kib(server.process.pid)
                 extra = {
@@ -214,54 +264,73 @@ def bench_servers(names, scenarios, log=print):
     Scenario by scenario rather than server by server: the machine's load
     drifts, and the figures that are divided by each other are then measured
     within a minute or two of each other. Idle servers cost next to nothing.
+    A scenario may name servers outside `names` (`only`: the Admin UI one),
+    which are started when first needed; a `fresh` scenario starts a new
+    process of each server for each of its rounds and stops it afterwards.
     Returns {server: {scenario: result}}.
     """
-    results = {name: {} for name in names}
+    results = {}
     with contextlib.ExitStack() as stack:
         servers = {}
+
+        def started_server(name):
+            """The long-running server `name`, started on first use."""
+            if name not in servers:
+                servers[name] = stack.enter_context(server_process(name))
+            return servers[name]
+
         for name in names:
-            command, env = SERVERS[name]
-            servers[name] = stack.enter_context(
-                ServerProcess(" ".join(pinned(SERVER_CORE, [command])), env={**env, "FEED_INTERVAL": "1"})
-            )
+            started_server(name)
         for key, config in scenarios:
-            chosen = {
-                name: server
-                for name, server in servers.items()
-                if name not in config.get("skip", ()) and name in config.get("only", servers)
-            }
+            chosen = [
+                name
+                for name in config.get("only", names)
+                if name not in config.get("skip", ()) and (name in names or name not in DEFAULT_SERVERS)
+            ]
             rounds = {name: [] for name in chosen}
             for round_number in range(config.get("rounds", 1)):
                 # Every other round in the reverse order, so that going second (after another
                 # server's 500 sockets closed) weighs on each server alike.
-                order = list(chosen.items())
-                for name, server in order[::-1] if round_number % 2 else order:
+                for name in chosen[::-1] if round_number % 2 else chosen:
                     started = time.monotonic()
-                    try:
-                        result = run_generator(server.url, config, server)
-                    except Exception as exc:  # one failed scenario should not lose the whole run
-                        result = {"error": f"{type(exc).__name__}: {exc}", "log": server.output()[-1500:]}
+                    with server_process(name) if config.get("fresh") else contextlib.nullcontext() as fresh:
+                        server = fresh or started_server(name)
+                        try:
+                            result = run_generator(server.url, config, server)
+                        except Exception as exc:  # one failed scenario should not lose the whole run
+                            result = {"error": f"{type(exc).__name__}: {exc}", "log": server.output()[-1500:]}
                     rounds[name].append(result)
                     log(f"  {name} {key}: {json.dumps(result)} ({time.monotonic() - started:.0f}s)")
                     time.sleep(config.get("pause", 1))  # let closing sockets drain before the next one
             for name, results_of_rounds in rounds.items():
-                results[name][key] = combine_rounds(results_of_rounds)
+                results.setdefault(name, {})[key] = combine_rounds(results_of_rounds)
     return results
 
 
+def server_process(name):
+    """A `ServerProcess` (not started) for the server `name`, pinned to the server core, feed at 1 Hz."""
+    command, env = SERVERS[name]
+    return ServerProcess(" ".join(pinned(SERVER_CORE, [command])), env={**env, "FEED_INTERVAL": "1"})
+
+
 def combine_rounds(rounds):
-    """One scenario's result from its rounds: the only one, or the median p50/p99 with every round's p50."""
+    """One scenario's result from its rounds: the only one, or every figure's median and each round's p50 and rate."""
     if len(rounds) == 1:
         return rounds[0]
     failed = [result for result in rounds if "error" in result]
     if failed:
         return failed[0]
-    return {
-        "rounds": len(rounds),
-        "p50_ms": statistics.median(result["p50_ms"] for result in rounds),
-        "p99_ms": statistics.median(result["p99_ms"] for result in rounds),
-        "rounds_p50_ms": [result["p50_ms"] for result in rounds],
-    }
+    numeric = [
+        key
+        for key in rounds[0]
+        if all(isinstance(result.get(key), int | float) and not isinstance(result[key], bool) for result in rounds)
+    ]
+    combined = {key: statistics.median(result[key] for result in rounds) for key in numeric}
+    combined["rounds"] = len(rounds)
+    for key in ("p50_ms", "per_second"):
+        if key in combined:
+            combined[f"rounds_{key}"] = [result[key] for result in rounds]
+    return combined
 
 
 def machine():
@@ -298,14 +367,17 @@ def main(argv=None):
         sys.exit(f"loadgen frames differ from socket.io-client's: {frames}")
     print(f"frames identical to socket.io-client; open-file limit {limit}; niceness {niceness}", flush=True)
     started = time.time()
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
     run = {
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": {**machine(), "niceness": niceness},
         "servers": {},
     }
     scenarios = [(key, config) for key, config in (SMOKE if args.smoke else FULL) if key in (args.scenarios or [key])]
-    run["servers"] = bench_servers(args.only or list(SERVERS), scenarios, log=lambda line: print(line, flush=True))
+    run["servers"] = bench_servers(args.only or DEFAULT_SERVERS, scenarios, log=lambda line: print(line, flush=True))
     run["duration_s"] = round(time.time() - started)
+    # How busy the shared machine was: the 1, 5 and 15-minute load averages at the start and the end.
+    run["load_average"] = {"start": load_at_start, "end": [round(x, 2) for x in os.getloadavg()]}
     print(f"done in {run['duration_s']}s", flush=True)
     if args.smoke or args.no_report or args.scenarios:
         print(json.dumps(run, indent=1))

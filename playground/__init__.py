@@ -19,13 +19,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import admin, config, fastjson
 from .clients import Clients
+from .directsend import DirectSend
 from .feed import NumberFeed
 from .origins import origin_policy
 from .packets import PacketGuard
+from .pings import PingTimers
 from .presence import LocalPresence
 from .questions import Questions
 from .ratelimit import PACING_FACTOR, RateLimiter
 from .transport import TransportGuard
+from .writer import LazyWriters
 
 socketio = SocketIO()
 
@@ -172,7 +175,7 @@ def create_app(test_config=None):
     PacketGuard(socketio.server, app.config["MAX_HTTP_BUFFER_SIZE"], limiter).install()
 
     # Outermost, in front of Flask-SocketIO's own middleware: it sees every Engine.IO request first.
-    app.wsgi_app = TransportGuard(
+    app.wsgi_app = guard = TransportGuard(
         app.wsgi_app,
         socketio,
         app.config["MAX_HTTP_BUFFER_SIZE"],
@@ -185,7 +188,17 @@ def create_app(test_config=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.register_blueprint(views.bp)
     # After init_app, which builds the server that `instrument()` patches; nothing at all without ADMIN_PASSWORD.
-    admin.init_app(app, socketio, server_id=scale_out["instance"] if scale_out else None)
+    instrumented = admin.init_app(app, socketio, server_id=scale_out["instance"] if scale_out else None)
+    # A packet for an idle WebSocket client is written by the task that emits it (see directsend),
+    # unless the Admin UI is on: it counts each packet in the client's writer. And each client's
+    # pings come from a timer, not from a task asleep in between (see pings).
+    # And a WebSocket client's writer is a task only while something is queued for it (see writer).
+    eio = socketio.server.eio
+    app.extensions["levers"] = {
+        "direct_send": DirectSend(eio, guard.find_websocket).install() if instrumented is None else None,
+        "pings": PingTimers(eio).install(),
+        "writers": LazyWriters(eio).install(),
+    }
     log.info(
         "playground ready async_mode=%s message_queue=%s feed_interval=%s",
         socketio.async_mode,

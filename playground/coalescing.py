@@ -34,6 +34,16 @@ Nothing else changes:
 - Closing: `flush` writes what is pending first, so the close frame comes
   after the data.
 
+Two more savings for a broadcast, where every receiver gets the same text:
+
+- A server's frames are unmasked, so a broadcast's frame is the same bytes
+  for every receiver: the last frame built is kept with the text it was
+  built from, and the next `send` of that same string object (python-socketio
+  encodes a broadcast once and hands every receiver the same string) reuses it.
+- `send_now` lets the task that emits (see `directsend`) write a frame
+  itself when the client's writer is idle, without waking it; it declines
+  when a write is still going out, so that frame takes the usual way.
+
 What it does not cover: gevent-websocket writes its own control frames (a
 pong, its answer to a close) straight to the socket, as before.
 """
@@ -51,6 +61,31 @@ def _header(opcode, length):
     if length < 126:
         return bytes((0x80 | opcode, length))
     return bytes(Header.encode_header(True, opcode, b"", length, 0))
+
+
+class _LastFrame:
+    """The last frame built, and the message it was built from: a broadcast's receivers share it."""
+
+    message = None
+    frame = b""
+
+
+def frame_of(message):
+    """The whole unmasked frame (header and payload) for `message`: text if a `str`, else binary.
+
+    Built once for a run of sends of the same object, as a broadcast is:
+    python-socketio encodes it once and Engine.IO hands every receiver that string.
+    """
+    if message is _LastFrame.message:
+        return _LastFrame.frame
+    if isinstance(message, str):
+        payload, opcode = message.encode(), WebSocket.OPCODE_TEXT
+    else:
+        payload, opcode = bytes(message), WebSocket.OPCODE_BINARY
+    frame = _header(opcode, len(payload)) + payload
+    if len(frame) <= FLUSH_AT:  # a big one is not kept alive past its own sends
+        _LastFrame.message, _LastFrame.frame = message, frame
+    return frame
 
 
 class CoalescingWriter:
@@ -94,14 +129,7 @@ class CoalescingWriter:
             self._finisher.join()
         if self._error is not None or self._websocket.closed:
             raise WebSocketError(f"cannot send on a closed WebSocket: {self._error or 'closed'}")
-        if isinstance(message, str):
-            payload, opcode = message.encode(), WebSocket.OPCODE_TEXT
-        else:
-            payload, opcode = bytes(message), WebSocket.OPCODE_BINARY
-        self._pending.append(_header(opcode, len(payload)))
-        self._pending.append(payload)
-        self._pending_bytes += len(payload)
-        self.frames += 1
+        self._add(message)
         if not self._burst_open:
             # The first frame since the sender last waited: out now, and the rest when it waits.
             self._burst_open = True
@@ -109,6 +137,27 @@ class CoalescingWriter:
             self._write_pending()
         elif self._pending_bytes >= FLUSH_AT:
             self.flush()
+
+    def send_now(self, message):
+        """Write `message` at once, without waiting for anything; False (nothing done) if that cannot be.
+
+        For a sender other than the connection's writer, when that writer is
+        idle: what is pending goes first, then this frame, in one
+        non-blocking write; a short-lived task finishes what the socket does
+        not take, and every `send` waits for it, as after any burst.
+        """
+        if self._finisher is not None or self._error is not None or self._websocket.closed:
+            return False
+        self._add(message)
+        self._write_pending()
+        return True
+
+    def _add(self, message):
+        """Queue the frame of `message` behind the pending ones."""
+        frame = frame_of(message)
+        self._pending.append(frame)
+        self._pending_bytes += len(frame)
+        self.frames += 1
 
     def _end_burst(self):
         """In the event loop, once the sender waits: write what it sent after the burst's first frame."""
@@ -128,7 +177,7 @@ class CoalescingWriter:
         pending, self._pending, self._pending_bytes = self._pending, [], 0
         if not pending or self._error is not None or self._websocket.closed:
             return b""
-        data = b"".join(pending)
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
         self.writes += 1
         return data
 

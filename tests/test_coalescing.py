@@ -17,7 +17,7 @@ from gevent.pywsgi import WSGIServer
 from geventwebsocket.exceptions import WebSocketError
 from geventwebsocket.handler import WebSocketHandler
 
-from playground.coalescing import FLUSH_AT, CoalescingWriter
+from playground.coalescing import FLUSH_AT, CoalescingWriter, frame_of
 from playground.transport import _WatchedWebSocket
 
 TEXT, BINARY, CLOSE = 0x1, 0x2, 0x8
@@ -26,8 +26,8 @@ TEXT, BINARY, CLOSE = 0x1, 0x2, 0x8
 class Peer:
     """The client's end: a gevent socket after the WebSocket handshake, reading whole frames."""
 
-    def __init__(self, port, rcvbuf=None):
-        """Connect to `port` and upgrade; `rcvbuf` shrinks the receive buffer (set before connecting)."""
+    def __init__(self, port, rcvbuf=None, path="/ws"):
+        """Connect to `port` and upgrade `path`; `rcvbuf` shrinks the receive buffer (set before connecting)."""
         self.sock = gsocket.socket()
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -36,7 +36,7 @@ class Peer:
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(
             (
-                "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"GET {path} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
             ).encode()
         )
@@ -243,3 +243,15 @@ def test_a_big_burst_is_written_as_it_grows(serve):
     # a at once; b held (half the limit); c takes it past the limit: b and c now; d once the sender waits.
     assert result.get(timeout=5) == [1, 1, 2, 3]
     assert peer.frames(4) == [(TEXT, b"a" * size), (TEXT, b"b" * size), (TEXT, b"c" * size), (TEXT, b"d")]
+
+
+def test_a_broadcasts_frame_is_built_once_for_all_its_receivers():
+    """The same string object sent again reuses its frame; any other message gets its own, correct frame."""
+    message = "42/test," + '["my response",{"data":"x"}]' * 10
+    frame = frame_of(message)
+    assert frame == bytes((0x81, 126)) + len(message).to_bytes(2, "big") + message.encode()
+    assert frame_of(message) is frame
+    assert frame_of("other") == b"\x81\x05other"
+    assert frame_of(b"\x00\x01") == b"\x82\x02\x00\x01"
+    big = "z" * (FLUSH_AT + 1)
+    assert frame_of(big) is not frame_of(big), "a big frame is not kept past its own send"
