@@ -142,6 +142,37 @@ def create_app(test_config=None):
         engineio_logger=False,
     )
 
+    app.extensions["playground"] = state = _playground_state(app, queue_name, scale_out)
+    # Below every namespace's handlers: reserved event names, binary attachments, buckets per connection.
+    PacketGuard(socketio.server, app.config["MAX_HTTP_BUFFER_SIZE"], state.limiter).install()
+
+    # Outermost, in front of Flask-SocketIO's own middleware: it sees every Engine.IO request first.
+    app.wsgi_app = guard = TransportGuard(
+        app.wsgi_app,
+        socketio,
+        app.config["MAX_HTTP_BUFFER_SIZE"],
+        app.config["MAX_QUEUED_PACKETS"],
+        packet_rate=PACING_FACTOR * app.config["RATE_LIMIT"],
+    )
+    if app.config["PROXY_COUNT"]:
+        # Outermost of all, so that every layer and the connect log see the client's own address.
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    app.register_blueprint(views.bp)
+    # After init_app, which builds the server that `instrument()` patches; nothing at all without ADMIN_PASSWORD.
+    instrumented = admin.init_app(app, socketio, server_id=scale_out["instance"] if scale_out else None)
+    app.extensions["levers"] = _install_levers(guard, admin_on=instrumented is not None)
+    log.info(
+        "playground ready async_mode=%s message_queue=%s feed_interval=%s",
+        socketio.async_mode,
+        state.message_queue,
+        app.config["FEED_INTERVAL"],
+    )
+    return app
+
+
+def _playground_state(app, queue_name, scale_out):
+    """What the handlers share: clients, feed, presence and flood control, on Redis when there is a queue."""
     clients = Clients()
     interval = app.config["FEED_INTERVAL"]
     if scale_out:
@@ -161,51 +192,32 @@ def create_app(test_config=None):
         )
     else:
         leadership, presence = None, LocalPresence(clients)
-    limiter = RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_FANOUT"])
-    app.extensions["playground"] = PlaygroundState(
+    return PlaygroundState(
         clients=clients,
         root_clients=Clients(),
         questions=Questions(),
         feed=NumberFeed(socketio, config.NAMESPACE, interval, leadership=leadership),
         message_queue=queue_name,
         presence=presence,
-        limiter=limiter,
+        limiter=RateLimiter(app.config["RATE_LIMIT"], app.config["RATE_LIMIT_FANOUT"]),
     )
-    # Below every namespace's handlers: reserved event names, binary attachments, buckets per connection.
-    PacketGuard(socketio.server, app.config["MAX_HTTP_BUFFER_SIZE"], limiter).install()
 
-    # Outermost, in front of Flask-SocketIO's own middleware: it sees every Engine.IO request first.
-    app.wsgi_app = guard = TransportGuard(
-        app.wsgi_app,
-        socketio,
-        app.config["MAX_HTTP_BUFFER_SIZE"],
-        app.config["MAX_QUEUED_PACKETS"],
-        packet_rate=PACING_FACTOR * app.config["RATE_LIMIT"],
-    )
-    if app.config["PROXY_COUNT"]:
-        # Outermost of all, so that every layer and the connect log see the client's own address.
-        hops = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-    app.register_blueprint(views.bp)
-    # After init_app, which builds the server that `instrument()` patches; nothing at all without ADMIN_PASSWORD.
-    instrumented = admin.init_app(app, socketio, server_id=scale_out["instance"] if scale_out else None)
-    # A packet for an idle WebSocket client is written by the task that emits it (see directsend),
-    # unless the Admin UI is on: it counts each packet in the client's writer. And each client's
-    # pings come from a timer, not from a task asleep in between (see pings).
-    # And a WebSocket client's writer is a task only while something is queued for it (see writer).
+
+def _install_levers(guard, admin_on):
+    """The hot path's levers below Engine.IO (docs/benchmarks.md); return them by name.
+
+    A packet for an idle WebSocket client is written by the task that emits
+    it (see directsend), unless the Admin UI is on: it counts each packet in
+    the client's writer. Each client's pings come from a timer, not from a
+    task asleep in between (see pings), and its writer is a task only while
+    something is queued for it (see writer).
+    """
     eio = socketio.server.eio
-    app.extensions["levers"] = {
-        "direct_send": DirectSend(eio, guard.find_websocket).install() if instrumented is None else None,
+    return {
+        "direct_send": None if admin_on else DirectSend(eio, guard.find_websocket).install(),
         "pings": PingTimers(eio).install(),
         "writers": LazyWriters(eio).install(),
     }
-    log.info(
-        "playground ready async_mode=%s message_queue=%s feed_interval=%s",
-        socketio.async_mode,
-        app.extensions["playground"].message_queue,
-        app.config["FEED_INTERVAL"],
-    )
-    return app
 
 
 def goodbye(app):
