@@ -6,6 +6,7 @@ same commands a user runs.
 """
 
 import os
+import random
 import shlex
 import signal
 import socket
@@ -19,11 +20,29 @@ PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = sys.executable
 
 
+#: Ports handed to servers, below Linux's ephemeral range (32768-60999): a port the kernel picks for
+#: `bind(0)` is one it may also give a client's outgoing connection before the server binds it, so a
+#: suite with thousands of connections would now and then start a server on a port just taken.
+SERVER_PORTS = range(20000, 32000)
+
+#: Ports this test process handed out already: a server may not have bound its own yet.
+_handed_out = set()
+
+
 def free_port():
-    """A TCP port on the loopback interface that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port that nothing on this machine holds right now, outside the ephemeral range."""
+    for _ in range(200):
+        port = random.choice(SERVER_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def procfile_command(process_type="web"):
