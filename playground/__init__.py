@@ -12,15 +12,14 @@ import secrets
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask
-from flask.sessions import SessionInterface
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import admin, config, fastjson
+from . import admin, config, fastjson, fastpacket
 from .clients import Clients
 from .directsend import DirectSend
 from .feed import NumberFeed
+from .flaskapp import NoSessionInterface, PlaygroundFlask
 from .origins import origin_policy
 from .packets import PacketGuard
 from .pings import PingTimers
@@ -59,41 +58,6 @@ class PlaygroundState:
     message_queue: str
     presence: object  # LocalPresence, or RedisPresence with a message queue
     limiter: RateLimiter
-
-
-class NoSessionInterface(SessionInterface):
-    """The playground keeps no per-user session, so it never opens the session cookie.
-
-    Flask-SocketIO pushes a request context for every Socket.IO event, and
-    Flask opens the session on every push: building a signing serializer and
-    reading the cookie was about 40% of that push (docs/benchmarks.md).
-    `session` is Flask's null session here; writing to it raises.
-    """
-
-    def open_session(self, app, request):
-        """No session: Flask substitutes its null session."""
-        return None
-
-    def save_session(self, app, session, response):
-        """Nothing to save."""
-
-
-class PlaygroundFlask(Flask):
-    """Flask, except that the request context of a Socket.IO event is not routed.
-
-    Flask-SocketIO pushes a request context for every event, and Flask binds
-    a URL adapter to it and matches its path (`/socket.io/`) against the
-    routes, only to find none: a quarter of an event's handling here
-    (docs/benchmarks.md). No route serves an event, so those contexts get no
-    adapter; HTTP requests are routed as before. (`url_for` inside an event
-    handler then needs `SERVER_NAME`, as it does in any context without a request.)
-    """
-
-    def create_url_adapter(self, request):
-        """No adapter for a Socket.IO event's context; Flask's own for everything else."""
-        if request is not None and request.environ.get("PATH_INFO", "").startswith(config.SOCKETIO_PATH):
-            return None
-        return super().create_url_adapter(request)
 
 
 def create_app(test_config=None):
@@ -136,8 +100,10 @@ def create_app(test_config=None):
         # is slowed by its own socket instead of piling up greenlets, and it is
         # cheaper (docs/benchmarks.md). No handler here waits on its own client.
         async_handlers=False,
-        # orjson encodes and decodes every packet (see fastjson).
+        # orjson encodes and decodes every packet (see fastjson), and the packet's
+        # check for binary data is a loop rather than a recursion (see fastpacket).
         json=fastjson,
+        serializer=fastpacket.Packet,
         logger=False,
         engineio_logger=False,
     )

@@ -21,8 +21,8 @@ socket file, under RFC 6455's rules, but:
   frame, where gevent-websocket's loop took 8 ms.
 
 Pings are answered through `on_ping`, pongs ignored, and a close frame
-from the peer ends the stream: `read_message` returns None. The idle wait
-for a frame's first bytes is the socket's own timeout; what to do between
+from the peer ends the stream: `read_message` returns None. The wait for
+a frame's first bytes is bounded by `idle_timeout`; what to do between
 frames (let the event loop run, pace a flood) is the caller's `pause`, see
 `transport._WatchedWebSocket`.
 """
@@ -58,45 +58,83 @@ class FrameStalled(Exception):
     """The rest of a frame did not arrive within the reader's `frame_timeout`."""
 
 
+class IdleTimeout(TimeoutError):
+    """No frame began within the reader's `idle_timeout`: the peer is silent (an `OSError`, like a socket's timeout)."""
+
+
+class Deadline:
+    """A reusable timeout: `arm` it, and `exception` is raised in the arming task `seconds` later, unless `disarm`ed.
+
+    Unlike a `gevent.Timeout` started again (which resumes what was left of
+    its time: libev's stopped timers keep it), each `arm` counts from now.
+    None as `seconds` never fires.
+    """
+
+    __slots__ = ("_exception", "_timer")
+
+    def __init__(self, seconds, exception):
+        """A timer of `seconds` that raises `exception` (a class or an instance)."""
+        self._exception = exception
+        # A repeating timer, for `again`: it restarts the count from now, armed or not.
+        self._timer = None if seconds is None else gevent.get_hub().loop.timer(seconds, seconds)
+
+    def arm(self):
+        """Start counting `seconds` from now, for the task that calls this."""
+        if self._timer is not None:
+            self._timer.again(self._expire, gevent.getcurrent())
+
+    def disarm(self):
+        """Stop counting; nothing is raised."""
+        if self._timer is not None:
+            self._timer.stop()
+
+    def _expire(self, task):
+        """In the event loop, `seconds` after `arm`: stop repeating, raise `exception` in `task`."""
+        self._timer.stop()
+        task.throw(self._exception)
+
+
 class FrameReader:
     """The messages of one client's WebSocket, read frame by frame from `read` (a buffered file's `read`)."""
 
-    __slots__ = ("_read", "frame_timeout", "limit", "on_ping", "pause")
+    __slots__ = ("_idle", "_read", "_stall", "frame_timeout", "idle_timeout", "limit", "on_ping", "pause")
 
-    def __init__(self, read, limit, frame_timeout, on_ping, pause=None):
+    def __init__(self, read, limit, frame_timeout, on_ping, pause=None, idle_timeout=None):
         """Read with `read(n)`; refuse messages over `limit` bytes; `on_ping(payload)` sends the pong.
 
         `pause()`, if given, runs before every frame but a message's first:
         a stream of pings or of tiny fragments is as long as a stream of
         messages, and must let the event loop run just the same.
+        `idle_timeout` bounds the wait for a frame's first two bytes
+        (`IdleTimeout`, an `OSError`); None waits for ever.
         """
         self._read = read
         self.limit = limit
         self.frame_timeout = frame_timeout
+        self.idle_timeout = idle_timeout
         self.on_ping = on_ping
         self.pause = pause
+        # One `Deadline` of each kind for every frame of this reader, made at its first frame: a
+        # gevent.Timeout per frame (or a socket timeout, which makes one per wait) cost more
+        # than the rest of reading a short frame in Python.
+        self._idle = self._stall = None
 
     def read_message(self):
         """The next message: `str` for text, `bytes` for binary, None once the peer sent a close frame.
 
-        Raises `FrameRefused` or `FrameStalled` as above, and the socket's
-        own errors (`OSError`, a timeout, `EOFError` when the peer is gone).
+        Raises `FrameRefused` or `FrameStalled` as above, `IdleTimeout`, and
+        the socket's own errors (`OSError`, `EOFError` when the peer is gone).
         """
         opcode, message, size, frames = None, b"", 0, 0
         while True:
             if frames and self.pause is not None:
                 self.pause()
             frames += 1
-            first = self._exactly(2)
-            fin, frame_opcode, length = first[0] & 0x80, first[0] & 0x0F, first[1] & 0x7F
-            if first[0] & 0x70:
-                raise FrameRefused(PROTOCOL_ERROR, "a WebSocket frame with reserved bits set")
-            if not first[1] & 0x80:
-                raise FrameRefused(PROTOCOL_ERROR, "an unmasked WebSocket frame from a client")
+            fin, frame_opcode, length = self._first_two_bytes()
             control = frame_opcode >= CLOSE
-            if control and (not fin or length > MAX_CONTROL_PAYLOAD):
-                raise FrameRefused(PROTOCOL_ERROR, f"a control frame of {length} bytes or fragmented")
-            with gevent.Timeout(self.frame_timeout, FrameStalled):
+            stall = self._stall
+            stall.arm()
+            try:
                 if length == 126:
                     (length,) = _UNPACK_16(self._exactly(2))
                 elif length == 127:
@@ -107,6 +145,8 @@ class FrameReader:
                         raise FrameRefused(MESSAGE_TOO_BIG, self._too_big(size, length))
                 mask = self._exactly(4)
                 payload = XorMaskerSimple(mask).process(self._exactly(length)) if length else b""
+            finally:
+                stall.disarm()
             if control:
                 if frame_opcode == CLOSE:
                     return None
@@ -132,6 +172,29 @@ class FrameReader:
             return message.decode()
         except UnicodeDecodeError:
             raise FrameRefused(INVALID_DATA, "a WebSocket text message that is not UTF-8") from None
+
+    def _first_two_bytes(self):
+        """A frame's FIN bit, opcode and 7-bit length, waited for up to `idle_timeout`, checked against RFC 6455."""
+        idle = self._idle or self._make_timers()
+        idle.arm()
+        try:
+            first = self._exactly(2)
+        finally:
+            idle.disarm()
+        fin, opcode, length = first[0] & 0x80, first[0] & 0x0F, first[1] & 0x7F
+        if first[0] & 0x70:
+            raise FrameRefused(PROTOCOL_ERROR, "a WebSocket frame with reserved bits set")
+        if not first[1] & 0x80:
+            raise FrameRefused(PROTOCOL_ERROR, "an unmasked WebSocket frame from a client")
+        if opcode >= CLOSE and (not fin or length > MAX_CONTROL_PAYLOAD):
+            raise FrameRefused(PROTOCOL_ERROR, f"a control frame of {length} bytes or fragmented")
+        return fin, opcode, length
+
+    def _make_timers(self):
+        """The timers that bound the wait for a frame (`IdleTimeout`) and for the rest of it (`FrameStalled`)."""
+        self._idle = Deadline(self.idle_timeout, IdleTimeout)
+        self._stall = Deadline(self.frame_timeout, FrameStalled)
+        return self._idle
 
     def _exactly(self, count):
         """`count` bytes from the socket, or `EOFError` if it ends first."""

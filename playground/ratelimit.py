@@ -65,6 +65,8 @@ class RateLimiter:
         """Allow `rate` events/s (and `fanout_rate` fan-out events/s) per connection, bursts of twice that."""
         self.rates = {ECHO: rate, FANOUT: (fanout_rate or rate) if rate else 0}
         self.capacities = {kind: 2 * limit for kind, limit in self.rates.items()}
+        #: False when `RATE_LIMIT=0`: every check lets everything through.
+        self.enabled = bool(rate)
         self.clock = clock
         self._allowances = {}
 

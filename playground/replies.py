@@ -22,13 +22,15 @@ def clients_of(namespace):
     return playground.clients if namespace == NAMESPACE else playground.root_clients
 
 
-def sender():
-    """Who sent the event being handled: `{"sid", "name"}`, the sid a room event can address."""
-    return {"sid": request.sid, "name": clients_of(request.namespace).name(request.sid)}
-
-
 def respond(data, **emit_options):
-    """Emit `my response` with `data`, the sender's new count and `from`; return the success ack."""
-    count = clients_of(request.namespace).bump(request.sid)
-    emit("my response", {"data": data, "count": count, "from": sender()}, **emit_options)
+    """Emit `my response` with `data`, the sender's new count and `from`; return the success ack.
+
+    `from` names the sender by the sid a room event can address, and by the name it connected with.
+    """
+    # `request` is looked up once: each `request.x` is a context lookup of its own.
+    sid, namespace = request.sid, request.namespace
+    clients = clients_of(namespace)
+    count = clients.bump(sid)
+    sender = {"sid": sid, "name": clients.name(sid)}
+    emit("my response", {"data": data, "count": count, "from": sender}, namespace=namespace, **emit_options)
     return {"ok": True, "count": count}

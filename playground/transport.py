@@ -107,13 +107,13 @@ class _WatchedWebSocket:
         self._limit = limit
         self._pacer = pacer
         self._sleep = sleep
-        self._reader = FrameReader(websocket.raw_read, limit, frame_timeout, self._pong, self._pause)
+        self._reader = FrameReader(
+            websocket.raw_read, limit, frame_timeout, self._pong, self._pause, idle_timeout=idle_timeout
+        )
         # The loop's iteration count at the last frame, and when this reader's slice of reading
         # without the loop going round began.
         self._loop = gevent.get_hub().loop
         self._iteration, self._slice_start = None, 0.0
-        if idle_timeout is not None and websocket.handler is not None:
-            websocket.handler.socket.settimeout(idle_timeout)
         self.writer = CoalescingWriter(websocket)
         self.send = self.writer.send
 

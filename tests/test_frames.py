@@ -24,6 +24,7 @@ from playground.frames import (
     FrameReader,
     FrameRefused,
     FrameStalled,
+    IdleTimeout,
 )
 from playground.transport import READ_SLICE, _WatchedWebSocket
 from tests.figures import record
@@ -54,6 +55,15 @@ def client_frame(payload, opcode=TEXT, fin=True, mask=None, masked=True, rsv=0, 
 def one_websocket(request):
     """test_coalescing's `serve`: `one_websocket(handle)` serves one WebSocket in this process, returns its Peer."""
     return request.getfixturevalue("_coalescing_serve")
+
+
+@pytest.fixture
+def pair():
+    """A connected pair of gevent sockets, (server side, client side), closed afterwards."""
+    server, client = gsocket.socketpair()
+    yield server, client
+    server.close()
+    client.close()
 
 
 def reader_of(data, pings=None, frame_timeout=None):
@@ -178,19 +188,45 @@ def test_the_end_of_the_stream_in_the_middle_of_a_frame_is_an_eof():
         reader.read_message()
 
 
-def test_a_frame_that_stalls_halfway_is_given_up_after_the_frame_timeout():
+def test_a_frame_that_stalls_halfway_is_given_up_after_the_frame_timeout(pair):
     """A header, part of the payload, then silence: FrameStalled after the frame timeout, not a wait for ever."""
-    server, client = gsocket.socketpair()
-    try:
-        client.sendall(client_frame(b"x" * 60_000)[:1000])
-        reader = FrameReader(server.makefile("rb").read, LIMIT, 0.2, lambda payload: None)
-        start = time.monotonic()
-        with pytest.raises(FrameStalled):
-            reader.read_message()
-        assert 0.2 <= time.monotonic() - start < 1
-    finally:
-        server.close()
-        client.close()
+    server, client = pair
+    client.sendall(client_frame(b"x" * 60_000)[:1000])
+    reader = FrameReader(server.makefile("rb").read, LIMIT, 0.2, lambda payload: None)
+    start = time.monotonic()
+    with pytest.raises(FrameStalled):
+        reader.read_message()
+    assert 0.2 <= time.monotonic() - start < 1
+
+
+def test_silence_before_a_frame_ends_the_reading_after_the_idle_timeout_but_a_frame_resets_it(pair):
+    """Frames 0.15 s apart read fine with an idle timeout of 0.3 s; then silence: IdleTimeout (an OSError), 0.3 s on."""
+    server, client = pair
+    reader = FrameReader(server.makefile("rb").read, LIMIT, 1.0, lambda payload: None, idle_timeout=0.3)
+    for text in ("one", "two", "three"):
+        gevent.spawn_later(0.15, client.sendall, client_frame(text.encode()))
+        assert reader.read_message() == text  # each wait is under the timeout: the timer starts afresh
+    start = time.monotonic()
+    with pytest.raises(IdleTimeout) as raised:
+        reader.read_message()
+    assert isinstance(raised.value, OSError)  # what `_WatchedWebSocket.receive` takes as the end
+    assert 0.3 <= time.monotonic() - start < 1
+
+
+def test_each_frame_gets_the_whole_frame_timeout_however_many_came_before(pair):
+    """Frames whose halves come 0.15 s apart, with a frame timeout of 0.3 s: each is read (the timer starts afresh)."""
+    server, client = pair
+    reader = FrameReader(server.makefile("rb").read, LIMIT, 0.3, lambda payload: None)
+    for text in ("one", "two", "three", "four"):
+        frame = client_frame(text.encode())
+        client.sendall(frame[:3])
+        gevent.spawn_later(0.15, client.sendall, frame[3:])
+        assert reader.read_message() == text
+    client.sendall(client_frame(b"five")[:3])
+    start = time.monotonic()
+    with pytest.raises(FrameStalled):
+        reader.read_message()
+    assert 0.3 <= time.monotonic() - start < 1
 
 
 def test_a_full_size_frame_is_unmasked_in_microseconds():
