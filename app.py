@@ -35,6 +35,8 @@ def shut_down():
     """
     eio = socketio.server.eio
     app.logger.info("SIGTERM: closing %d connection(s), then stopping", len(eio.sockets))
+    # No new connections meanwhile: the clients told goodbye would reconnect to this process.
+    socketio.wsgi_server.stop_accepting()
     goodbye(app)
     deadline = time.monotonic() + SHUTDOWN_GRACE
     while eio.sockets and time.monotonic() < deadline:

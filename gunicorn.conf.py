@@ -29,11 +29,15 @@ errorlog = "-"
 
 
 def post_worker_init(worker):
-    """On SIGTERM, say goodbye at once (see `playground.goodbye`) and let the worker end by itself.
+    """On SIGTERM, stop accepting, say goodbye at once (see `playground.goodbye`), and let the worker end by itself.
 
     Otherwise the worker waits for its open WebSockets until the master kills
     it at graceful_timeout, and the other instances find out only when the
-    feed lock and the presence count expire (see deploy/README.md).
+    feed lock and the presence count expire (see deploy/README.md). It stops
+    accepting first: gunicorn's worker closes its listener only at its next
+    tick, up to a second later, and the clients told goodbye reconnect within
+    that second, through a sticky balancer to this same instance, which then
+    held them until the graceful timeout cut them off again.
     """
     import signal
 
@@ -42,10 +46,34 @@ def post_worker_init(worker):
     from playground import goodbye
 
     stop_accepting = worker.handle_exit
+    servers = _tracked_servers(worker)
+
+    def leave():
+        """No new connections (they wait in the backlog and go elsewhere once it closes), then the goodbye."""
+        for server in servers:
+            server.stop_accepting()
+        goodbye(worker.wsgi)
 
     def on_sigterm(sig, frame):
         """gunicorn's own handling, plus the goodbye in a greenlet of its own (it does network I/O)."""
         stop_accepting(sig, frame)
-        gevent.spawn(goodbye, worker.wsgi)
+        gevent.spawn(leave)
 
     signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def _tracked_servers(worker):
+    """The list of the gevent servers `worker` will make: gunicorn keeps them to itself, in its `run`."""
+    servers = []
+    base = worker.server_class
+
+    class TrackedServer(base):
+        """gunicorn's server class, noted in `servers` as it is made."""
+
+        def __init__(self, *args, **kwargs):
+            """Make the server as gunicorn asks, and note it."""
+            super().__init__(*args, **kwargs)
+            servers.append(self)
+
+    worker.server_class = TrackedServer
+    return servers

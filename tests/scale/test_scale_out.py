@@ -31,8 +31,18 @@ from tests.scale.cluster import (
     settle,
     wait_until,
 )
+from tests.servers import PROJECT_ROOT
 
 pytestmark = pytest.mark.scale
+
+
+def _graceful_timeout():
+    """gunicorn's graceful_timeout as gunicorn.conf.py sets it (seconds)."""
+    with open(os.path.join(PROJECT_ROOT, "gunicorn.conf.py")) as conf:
+        return int(re.search(r"^graceful_timeout = (\d+)", conf.read(), re.M).group(1))
+
+
+GRACEFUL_TIMEOUT = _graceful_timeout()
 
 
 def test_every_instance_names_the_queue_redacted_in_healthz_and_its_startup_log(deployment):
@@ -246,6 +256,11 @@ def test_a_graceful_stop_of_the_leader_hands_the_feed_over_at_once_and_says_good
     exited_at = time.monotonic()
     report["graceful stop of an instance with open WebSockets (s)"] = round(exited_at - stopping_at, 2)
     output = deployment.instances[leader].output()
+    # Its clients were told goodbye and none came back to it (they would have, within gunicorn's
+    # tick, through the sticky balancer), so it ended on its own before the graceful timeout.
+    assert "Worker graceful timeout" not in output
+    assert not re.search(r"\bconnect sid=", output.split("feed leadership released")[-1])
+    assert exited_at - stopping_at < GRACEFUL_TIMEOUT - 0.5
     assert "feed leadership released" in output
     assert "presence goodbye" in output
     watcher.wait_until(lambda c: len(c.numbers_since(exited_at)) >= 3, 10 * FEED_INTERVAL, "numbers after the stop")
