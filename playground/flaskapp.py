@@ -62,6 +62,13 @@ class PlaygroundFlask(Flask):
             return None
         return super().create_url_adapter(request)
 
+    def _null_session(self):
+        """The one null session every event's context shares (it refuses writes, so sharing it is safe)."""
+        session = self.__dict__.get("_event_session")
+        if session is None:
+            session = self._event_session = self.session_interface.make_null_session(self)
+        return session
+
     def request_context(self, environ):
         """A context for `environ`: for a Socket.IO event, with the `Request` its connection's last event had.
 
@@ -80,7 +87,8 @@ class PlaygroundFlask(Flask):
             request.json_module = self.json
         else:
             environ["werkzeug.request"] = request  # Flask clears it as each context ends
-        return _EventContext(self, environ, request=request)
+        # Flask's null session, one for every event: the playground keeps no session (see above).
+        return _EventContext(self, environ, request=request, session=self._null_session())
 
 
 class _EventContext(RequestContext):
