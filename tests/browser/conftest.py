@@ -163,12 +163,15 @@ def open_page(browser_contexts, browser_problems):
 
 @pytest.fixture
 def two_pages(server, open_page, request):
-    """Pages A and B, each in its own browser context, both connected, on the transport a test may ask for."""
+    """Pages A and B, each in its own browser context, both connected, on the transport a test may ask for.
+
+    A is connected before B starts loading, so A hears B arrive (`presence`): with the two
+    loads overlapping, B sometimes connected first and A never saw its connect (one CI run).
+    """
     transport = getattr(request, "param", "auto")
     query = "" if transport == "auto" else f"?transport={transport}"
-    # Both start loading before either is waited for, so their page loads overlap.
     page_a = open_page(server.url + "/" + query, wait_until="commit")
-    page_b = open_page(server.url + "/" + query, who="B", wait_until="commit")
     wait_connected(page_a)
+    page_b = open_page(server.url + "/" + query, who="B", wait_until="commit")
     wait_connected(page_b)
     return page_a, page_b
