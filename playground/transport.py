@@ -44,6 +44,7 @@ from .config import SOCKETIO_PATH
 from .frames import MESSAGE_TOO_BIG, FrameReader, FrameRefused, FrameStalled
 from .polling import PollingGuard
 from .ratelimit import Pacer
+from .turns import let_the_loop_run
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +59,6 @@ HARD_LIMIT_FACTOR = 10
 
 #: Seconds a WebSocket's reader may go on reading messages before it lets the event loop run.
 READ_SLICE = 0.001
-
-#: Seconds a reader that has had its slice waits, at most, for the event loop to have nothing else to do.
-IDLE_WAIT = 0.005
 
 #: Where `TransportGuard` keeps the WebSocket of a request in its WSGI environ.
 WEBSOCKET_KEY = "playground.websocket"
@@ -162,11 +160,8 @@ class _WatchedWebSocket:
             self._iteration, self._slice_start = iteration, time.perf_counter()
         elif time.perf_counter() - self._slice_start >= READ_SLICE:
             # Reading a socket that always has data never waits, so it never lets the event
-            # loop run: after a slice of reading, wait until everything else has had its turn
-            # (`sleep(0)` would let other tasks run, but not the loop's polling of sockets), or
-            # at most IDLE_WAIT if the loop is never idle.
-            with gevent.Timeout(IDLE_WAIT, False):
-                gevent.idle()
+            # loop run: after a slice of reading, everyone else has a turn.
+            let_the_loop_run()
 
     def _pong(self, payload):
         """Answer a ping, as gevent-websocket does: straight to the socket."""
