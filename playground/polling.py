@@ -18,16 +18,31 @@ reads it from there. `PollingGuard` is the WSGI step that does all this for
 `transport.TransportGuard`, and paces each session: a client that posts
 more packets than `ratelimit.Pacer` lets through waits before they are
 handled, as a WebSocket client's reader does.
+
+Engine.IO decodes at most `ENGINEIO_MAX_PACKETS` (16) packets from one
+body; past that it logs a traceback, answers 200 and drops every packet of
+the body. Clients do send more: the JavaScript client and python-socketio's
+each put every packet waiting to be sent into one POST, so 17 events
+emitted at once over polling were all lost. The packets are bounded by the
+body's size already, so the guard hands a longer body on in groups of 16,
+in order, and lets the event loop run between groups: the handlers run in
+the request's greenlet (`async_handlers=False`), and a 64 KiB body of tiny
+packets would otherwise hold the loop for thousands of them.
 """
 
 import io
 
 import gevent
+from engineio.payload import Payload
 
 from .ratelimit import Pacer
+from .turns import let_the_loop_run
 
 #: Engine.IO v4 separates the packets of one polling payload with this byte.
 RECORD_SEPARATOR = b"\x1e"
+
+#: The most packets Engine.IO decodes from one polling body (it drops the whole body past this).
+ENGINEIO_MAX_PACKETS = Payload.max_decode_packets
 
 #: The body of a refusal; the status line says the rest.
 _REFUSAL_BODY = b"refused\n"
@@ -69,9 +84,14 @@ def read_body(environ, limit, timeout):
         raise BodyRefused("413 Payload Too Large", f"a chunked polling request of over {limit} bytes")
     if length and len(body) != wanted:
         raise BodyRefused("400 Bad Request", "a polling request shorter than its Content-Length")
+    _put_body(environ, body)
+    return body
+
+
+def _put_body(environ, body):
+    """Make `body` the body `environ`'s application reads."""
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
-    return body
 
 
 def _read_up_to(stream, wanted):
@@ -89,6 +109,12 @@ def _read_up_to(stream, wanted):
 def count_packets(body):
     """How many Engine.IO packets one polling payload carries."""
     return body.count(RECORD_SEPARATOR) + 1 if body else 0
+
+
+def split_payload(body, most=ENGINEIO_MAX_PACKETS):
+    """A polling payload as payloads of at most `most` packets each, in order."""
+    packets = body.split(RECORD_SEPARATOR)
+    return [RECORD_SEPARATOR.join(packets[start : start + most]) for start in range(0, len(packets), most)]
 
 
 def refuse(environ, start_response, refused):
@@ -126,7 +152,7 @@ class PollingGuard:
         self._pacers = {}
 
     def handle(self, environ, start_response, sid):
-        """Read the body (or refuse it and close session `sid`), wait out the pace, then let Engine.IO handle it."""
+        """Read the body (or refuse it and close session `sid`), then let Engine.IO handle it at the session's pace."""
         eio = self.socketio.server.eio
         try:
             body = read_body(environ, self.max_size, eio.ping_timeout)
@@ -141,12 +167,38 @@ class PollingGuard:
                 # packet goes to the client's pending GET, if it has one.
                 session.close(wait=False, abort=False, reason=eio.reason.SERVER_DISCONNECT)
             return refuse(environ, start_response, refused)
+        packets = count_packets(body)
+        if packets > ENGINEIO_MAX_PACKETS:
+            # More than Engine.IO decodes at once: all but the last group are handed on here.
+            *leading, body = split_payload(body)
+            for group in leading:
+                self._pace(sid, ENGINEIO_MAX_PACKETS)
+                status, headers, answer = self._hand_on(environ, group)
+                if not status.startswith("200"):
+                    # The session ended (a close packet, say): the rest of the body has nowhere to go.
+                    start_response(status, headers)
+                    return [answer]
+                let_the_loop_run()
+            packets -= ENGINEIO_MAX_PACKETS * len(leading)
+            _put_body(environ, body)
+        self._pace(sid, packets)
+        return self.wsgi_app(environ, start_response)
+
+    def _pace(self, sid, packets):
+        """Wait out session `sid`'s pace for `packets` more packets."""
         if self.packet_rate and sid is not None:
-            delay = self._pacer(sid).delay(count_packets(body))
+            delay = self._pacer(sid).delay(packets)
             if delay:
                 # This request waits, and so does the client's next POST: the flood stays at its end.
                 gevent.sleep(delay)
-        return self.wsgi_app(environ, start_response)
+
+    def _hand_on(self, environ, body):
+        """Let Engine.IO handle `body` as a POST of its own, like `environ`'s; return its status, headers and body."""
+        answer = []
+        group_environ = dict(environ)
+        _put_body(group_environ, body)
+        chunks = self.wsgi_app(group_environ, lambda status, headers, exc_info=None: answer.extend((status, headers)))
+        return answer[0], answer[1], b"".join(chunks)
 
     def _pacer(self, sid):
         """The `Pacer` of session `sid`; those of sessions Engine.IO no longer holds are dropped now and then."""

@@ -2,12 +2,22 @@
 
 import io
 import time
+from types import SimpleNamespace
 
+import gevent
 import pytest
 from gevent import socket as gsocket
 from gevent.pywsgi import Input
 
-from playground.polling import BodyRefused, count_packets, read_body, refuse
+from playground.polling import (
+    ENGINEIO_MAX_PACKETS,
+    BodyRefused,
+    PollingGuard,
+    count_packets,
+    read_body,
+    refuse,
+    split_payload,
+)
 from playground.ratelimit import Pacer
 
 LIMIT = 1000
@@ -104,3 +114,99 @@ def test_the_pacer_counts_a_post_of_many_packets_as_that_many():
     assert pacer.delay(16) == pytest.approx(0.08)  # 8 over: 8 packets at 100/s
     now[0] += 1.0
     assert pacer.delay(16) == 0.0
+
+
+def payload(count):
+    """A polling body of `count` packets, numbered."""
+    return b"\x1e".join(b"4%d" % number for number in range(count))
+
+
+def test_a_payload_is_split_into_groups_engineio_accepts():
+    """16 at most each, in order, nothing lost or added; 16 or fewer stay one."""
+    assert ENGINEIO_MAX_PACKETS == 16
+    groups = split_payload(payload(40))
+    assert [count_packets(group) for group in groups] == [16, 16, 8]
+    assert b"\x1e".join(groups) == payload(40)
+    assert split_payload(payload(16)) == [payload(16)]
+
+
+class FakeEngineIO:
+    """Engine.IO's POST handling reduced to what the guard sees: it records each body, answers 200 or not."""
+
+    def __init__(self, refuse_from=None, work_per_packet=0.0):
+        """Answer 400 from the `refuse_from`th body on; spend `work_per_packet` seconds of CPU on each packet."""
+        self.bodies, self.times = [], []
+        self.refuse_from = refuse_from
+        self.work_per_packet = work_per_packet
+        self.socketio = SimpleNamespace(server=SimpleNamespace(eio=SimpleNamespace(ping_timeout=5, sockets={})))
+
+    def __call__(self, environ, start_response):
+        """Handle one POST as Engine.IO would, in the request's greenlet."""
+        body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+        self.bodies.append(body)
+        self.times.append(time.perf_counter())
+        busy_until = time.perf_counter() + self.work_per_packet * count_packets(body)
+        while time.perf_counter() < busy_until:
+            pass  # a handler's CPU time: nothing yields
+        if self.refuse_from is not None and len(self.bodies) >= self.refuse_from:
+            start_response("400 BAD REQUEST", [("Content-Type", "text/plain")])
+            return [b"Invalid session"]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+
+def guarded_post(engineio, body, packet_rate=0):
+    """POST `body` through a PollingGuard in front of `engineio`; return (status, response body)."""
+    guard = PollingGuard(engineio, engineio.socketio, LIMIT * 1000, packet_rate, lambda environ, why: None)
+    answer = []
+    chunks = guard.handle(
+        post(body, CONTENT_LENGTH=str(len(body))), lambda status, headers: answer.append(status), sid="s"
+    )
+    return answer[0], b"".join(chunks)
+
+
+def test_a_long_payload_reaches_engineio_in_groups_in_order():
+    """Engine.IO would drop all 40 (more than it decodes at once): it gets them 16, 16 and 8, in order."""
+    engineio = FakeEngineIO()
+    assert guarded_post(engineio, payload(40)) == ("200 OK", b"ok")
+    assert engineio.bodies == split_payload(payload(40))
+    engineio = FakeEngineIO()
+    guarded_post(engineio, payload(16))
+    assert engineio.bodies == [payload(16)]
+
+
+def test_a_group_engineio_refuses_ends_the_request_with_its_answer():
+    """The session ended after the second group (a close packet, say): the third is not handed on."""
+    engineio = FakeEngineIO(refuse_from=2)
+    assert guarded_post(engineio, payload(40)) == ("400 BAD REQUEST", b"Invalid session")
+    assert len(engineio.bodies) == 2
+
+
+def test_the_event_loop_runs_between_groups():
+    """640 packets of 1 ms each: a ticker waits at most a group's 16 ms, not the body's 640 ms."""
+    engineio = FakeEngineIO(work_per_packet=0.001)
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        while True:
+            gevent.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last[0])
+            last[0] = now
+
+    ticker = gevent.spawn(tick)
+    gevent.sleep(0.01)
+    guarded_post(engineio, payload(640))
+    ticker.kill()
+    assert len(engineio.bodies) == 40
+    assert max(gaps) < 0.1, f"the loop waited {max(gaps) * 1000:.0f} ms"
+
+
+def test_each_group_is_paced_as_it_goes():
+    """Rate 100 (burst 200): 400 packets are not all waited for up front, each group goes on when its pace allows."""
+    engineio = FakeEngineIO()
+    started = time.perf_counter()
+    guarded_post(engineio, payload(400), packet_rate=100)
+    handed_on = [at - started for at in engineio.times]
+    # The first 12 groups (192 packets) are within the burst; the 25th and last waits about 2 s.
+    assert max(handed_on[:12]) < 0.1 and 1.8 < handed_on[-1] < 2.6, handed_on

@@ -177,6 +177,31 @@ def test_a_malformed_packet_closes_its_connection_with_one_line(server, raw, obs
     assert observer.call("my event", {"data": "mine"})["ok"] is True
 
 
+@pytest.mark.integration
+def test_a_poll_of_many_packets_is_handled_packet_by_packet(server, raw, observer):
+    """40 events in one POST, as clients send what has piled up: each handled once, in order, limited as usual.
+
+    Engine.IO decodes at most 16 packets of a polling body: it logged a
+    traceback, answered 200 and dropped all 40.
+    """
+    sender = raw(server.port, "polling")
+    joined(observer, sender)
+    before = len(server.output())
+    sender.send_raw("\x1e".join(f"42{NAMESPACE},{i}" + json.dumps(["my event", {"data": str(i)}]) for i in range(40)))
+    sender.read_packet(lambda packet: packet.startswith(f"43{NAMESPACE},39["))
+    acks = [json.loads(packet[packet.index("[") :])[0] for packet in sender.packets if packet.startswith("43")]
+    assert [ack["ok"] for ack in acks] == [True] * (2 * RATE) + [False] * (40 - 2 * RATE)
+    assert [packet[len(f"43{NAMESPACE},") :].split("[")[0] for packet in sender.packets if packet.startswith("43")] == [
+        str(i) for i in range(40)
+    ]
+    echoes = [payload["data"] for payload in sender.of("my response") if "from" in payload]  # not the greeting
+    assert echoes == [str(i) for i in range(2 * RATE)]
+    assert sender.of("my error") == [{"event": "my event", "error": "rate limited"}]
+    assert quiet(observer) == []
+    output = server.output()[before:]
+    assert "Traceback" not in output and "handler error" not in output, output
+
+
 MAX_HTTP_BUFFER_SIZE = DEFAULTS["MAX_HTTP_BUFFER_SIZE"]
 ATTACHMENT_SIZE = 16 * 1024
 

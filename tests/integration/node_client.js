@@ -93,6 +93,23 @@ const scenarios = {
   },
 };
 
+/** Thirty echoes emitted at once: over polling they wait for the POST under way and travel together in the next. */
+scenarios.burst = async function burst() {
+  const socket = open("/test");
+  await connected(socket);
+  const responses = [];
+  socket.on("my response", (response) => responses.push(response.data));
+  const acks = await Promise.all(
+    Array.from({ length: 30 }, (_, index) => socket.emitWithAck("my event", { data: String(index) })),
+  );
+  const deadline = Date.now() + 5000;
+  while (responses.length < acks.length && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  socket.close();
+  return { acks: acks.map((ack) => ack.count), responses };
+};
+
 scenarios[scenario]()
   .then((result) => {
     process.stdout.write(JSON.stringify(result));

@@ -1,4 +1,4 @@
-"""The official Node socket.io-client runs issue 11's contract: names and refusals, `call me`, binary.
+"""The official Node socket.io-client runs issue 11's contract: names and refusals, `call me`, binary; and a burst.
 
 So the JS client's view (connect_error's message, the ack function a
 handler gets, ArrayBuffer and Buffer payloads) is tested, not assumed.
@@ -74,3 +74,10 @@ def test_binary_round_trip_from_arraybuffer_and_buffer(node, server, transport):
         {"ack": {"ok": True, "bytes": 32768}, "received": 32768, "equal": True},
     ]
     assert seen["badAck"] == {"ok": False, "error": "the binary payload is empty"}
+
+
+def test_thirty_echoes_emitted_at_once_all_come_back_in_order(node, server, transport):
+    """Over polling the JS client sends them in one or two POSTs; Engine.IO alone would drop a POST of more than 16."""
+    seen = scenario(node, server, transport, "burst")
+    assert seen["acks"] == list(range(1, 31))
+    assert seen["responses"] == [str(index) for index in range(30)]
