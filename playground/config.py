@@ -25,6 +25,8 @@ CONTRACT_EVENTS = (
     "my ping",
     "message",
     "json",
+    "call me",
+    "my binary event",
 )
 
 #: Where Flask-SocketIO serves Engine.IO (its default `path`); the HTTP views live elsewhere.

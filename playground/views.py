@@ -44,8 +44,8 @@ def code_beside_controls():
     """Give templates `code_for(event)`: the blocks of source its `<details class="code">` shows."""
     return {
         "code_for": lambda event: codeview.blocks_for(event, socketio),
-        # What the custom card's event field suggests: the contract, and the events issue 11 added to it.
-        "contract_events": (*CONTRACT_EVENTS, "call me", "my binary event"),
+        # What the custom card's event field suggests.
+        "contract_events": CONTRACT_EVENTS,
         "log_limit": LOG_LIMIT,
     }
 

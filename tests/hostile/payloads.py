@@ -16,6 +16,7 @@ from playground.packets import ATTACHMENTS
 
 MAX_LENGTH = DEFAULTS["MAX_MESSAGE_LENGTH"]
 MAX_ROOM = 64
+MAX_BINARY = DEFAULTS["MAX_BINARY_SIZE"]
 
 # Text that tends to break things: right-to-left marks and scripts, emoji with joiners and
 # skin tones, NUL and other control characters, lone combining marks, a BOM, line separators.
@@ -93,8 +94,12 @@ def _room(value):
         and bool(value.strip())
         and len(value) <= MAX_ROOM
         and not any(unicodedata.category(char) == "Cc" for char in value)
-        and not re.fullmatch(r"[A-Za-z0-9+/]{20}", value)  # the shape of a client's sid: private
     )
+
+
+def _shared_room(value):
+    """A room one may join, leave or close: a room name without the shape of a client's sid (those are private)."""
+    return _room(value) and not re.fullmatch(r"[A-Za-z0-9+/]{20}", value)
 
 
 def _one_object(args, *checks):
@@ -127,14 +132,19 @@ def accepted(event, args):
     """Whether the contract says the server answers `event` with `args` normally (else: `my error`)."""
     if _binary(args) and not ATTACHMENTS.get(event):
         return False
-    if event in ("my event", "my broadcast event"):
+    if event == "my event":
         return _one_object(args, ("data", _text))
+    if event == "my broadcast event":
+        return _one_object(args, ("data", _text)) and isinstance(args[0].get("include_self", True), bool)
     if event in ("join", "leave", "close room"):
-        return _one_object(args, ("room", _room))
+        return _one_object(args, ("room", _shared_room))
     if event == "my room event":
+        # A sid-shaped room is how one client is reached: allowed here.
         return _one_object(args, ("room", _room), ("data", _text))
-    if event in ("disconnect request", "my ping"):
+    if event in ("disconnect request", "my ping", "call me"):
         return not args or (len(args) == 1 and (args[0] is None or args[0] == {}))
+    if event == "my binary event":
+        return len(args) == 1 and isinstance(args[0], bytes) and 1 <= len(args[0]) <= MAX_BINARY
     if event == "message":
         return len(args) == 1 and _text(args[0])
     if event == "json":
@@ -143,7 +153,11 @@ def accepted(event, args):
 
 
 # Strings right at the contract's edges, drawn often: arbitrary text rarely lands on them.
-EDGE_ROOMS = ["r", "a" * MAX_ROOM, "a" * (MAX_ROOM + 1), "é" * MAX_ROOM, "", "  ", "a\x00", "a\tb", "\u202eroom"]
+EDGE_ROOMS = [
+    *("r", "a" * MAX_ROOM, "a" * (MAX_ROOM + 1), "é" * MAX_ROOM, "", "  ", "a\x00", "a\tb", "\u202eroom"),
+    "abcdefghijABCDEFGH+/",  # the shape of a sid: private to join, fine to send to
+]
+EDGE_BINARY = [b"", b"\x00", bytes(range(256)), b"\xff" * MAX_BINARY, b"\xff" * (MAX_BINARY + 1)]
 EDGE_DATA = ["", "x", "a" * MAX_LENGTH, "a" * (MAX_LENGTH + 1), "😀" * MAX_LENGTH, "\x00" * 10]
 
 
@@ -156,7 +170,10 @@ def near_misses(draw):
     data = draw(st.one_of(st.sampled_from(EDGE_DATA), st.one_of(texts, values)))
     payload = {
         "my event": {"data": data},
-        "my broadcast event": {"data": data},
+        "my broadcast event": {
+            "data": data,
+            **draw(st.sampled_from([{}, {"include_self": False}, {"include_self": True}, {"include_self": data}])),
+        },
         "join": {"room": room},
         "leave": {"room": room},
         "close room": {"room": room},
@@ -165,6 +182,8 @@ def near_misses(draw):
         "json": {"data": data},
         "disconnect request": draw(st.sampled_from([None, {}, data])),
         "my ping": draw(st.sampled_from([None, {}, data])),
+        "call me": draw(st.sampled_from([None, {}, data])),
+        "my binary event": draw(st.one_of(st.sampled_from(EDGE_BINARY), st.binary(max_size=64), st.just(data))),
     }[event]
     change = draw(st.sampled_from(["none", "none", "extra field", "drop field", "extra argument", "no argument"]))
     if change == "extra field" and isinstance(payload, dict):
