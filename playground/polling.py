@@ -11,7 +11,9 @@ all, and answers 200. `read_body` answers first:
   left unread;
 - a chunked body: read up to the limit, and 413 as soon as it passes it;
 - neither a length nor chunks: 411 Length Required;
-- a body that takes longer than `timeout` to arrive: 408.
+- a body that takes longer than `timeout` to arrive: 408;
+- a body that is not UTF-8, or holds an Engine.IO packet no client sends
+  (`enginepackets`): 400, where Engine.IO logged a traceback or hung.
 
 Otherwise the whole body is read and handed on in memory: Engine.IO then
 reads it from there. `PollingGuard` is the WSGI step that does all this for
@@ -31,10 +33,12 @@ packets would otherwise hold the loop for thousands of them.
 """
 
 import io
+from urllib.parse import parse_qs
 
 import gevent
 from engineio.payload import Payload
 
+from .enginepackets import payload_problem
 from .ratelimit import Pacer
 from .turns import let_the_loop_run
 
@@ -56,6 +60,10 @@ class BodyRefused(Exception):
         super().__init__(reason)
         self.status = status
         self.reason = reason
+
+
+#: The answer to a POST for a session that has ended: what Engine.IO answers a GET for it.
+_ENDED = BodyRefused("400 Bad Request", "the session has ended")
 
 
 def read_body(environ, limit, timeout):
@@ -106,6 +114,26 @@ def _read_up_to(stream, wanted):
     return b"".join(chunks)
 
 
+def engine_payload(body):
+    """`body` as the payload Engine.IO decodes (JSONP's `d=` form unwrapped), checked packet by packet.
+
+    Raises `BodyRefused` 400 for a body that is not UTF-8 or holds a packet
+    no client sends (see `enginepackets`), which Engine.IO would answer with
+    a traceback, or a POST that hangs.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BodyRefused("400 Bad Request", "a polling body that is not UTF-8") from None
+    if text.startswith("d="):
+        text = parse_qs(text).get("d", [""])[0]
+        body = text.encode()
+    problem = payload_problem(text)
+    if problem:
+        raise BodyRefused("400 Bad Request", problem)
+    return body
+
+
 def count_packets(body):
     """How many Engine.IO packets one polling payload carries."""
     return body.count(RECORD_SEPARATOR) + 1 if body else 0
@@ -154,8 +182,11 @@ class PollingGuard:
     def handle(self, environ, start_response, sid):
         """Read the body (or refuse it and close session `sid`), then let Engine.IO handle it at the session's pace."""
         eio = self.socketio.server.eio
+        if self._ended(sid):
+            return refuse(environ, start_response, _ENDED)
         try:
             body = read_body(environ, self.max_size, eio.ping_timeout)
+            payload = engine_payload(body)
         except BodyRefused as refused:
             why = refused.reason
             if refused.status.startswith("413"):
@@ -167,30 +198,39 @@ class PollingGuard:
                 # packet goes to the client's pending GET, if it has one.
                 session.close(wait=False, abort=False, reason=eio.reason.SERVER_DISCONNECT)
             return refuse(environ, start_response, refused)
-        packets = count_packets(body)
-        if packets > ENGINEIO_MAX_PACKETS:
-            # More than Engine.IO decodes at once: all but the last group are handed on here.
-            *leading, body = split_payload(body)
-            for group in leading:
-                self._pace(sid, ENGINEIO_MAX_PACKETS)
-                status, headers, answer = self._hand_on(environ, group)
-                if not status.startswith("200"):
-                    # The session ended (a close packet, say): the rest of the body has nowhere to go.
-                    start_response(status, headers)
-                    return [answer]
-                let_the_loop_run()
-            packets -= ENGINEIO_MAX_PACKETS * len(leading)
-            _put_body(environ, body)
-        self._pace(sid, packets)
+        # More than Engine.IO decodes at once: all but the last group are handed on here.
+        *leading, last = split_payload(payload) if count_packets(payload) > ENGINEIO_MAX_PACKETS else [payload]
+        for group in leading:
+            if self._wait_turn(sid, group):
+                return refuse(environ, start_response, _ENDED)
+            status, headers, answer = self._hand_on(environ, group)
+            if not status.startswith("200"):
+                start_response(status, headers)
+                return [answer]
+            let_the_loop_run()
+        if self._wait_turn(sid, last):
+            return refuse(environ, start_response, _ENDED)
+        if last is not body:
+            _put_body(environ, last)  # a group of a longer body, or unwrapped from JSONP's form
         return self.wsgi_app(environ, start_response)
 
-    def _pace(self, sid, packets):
-        """Wait out session `sid`'s pace for `packets` more packets."""
+    def _ended(self, sid):
+        """Whether Engine.IO still holds session `sid` but it has ended (it would answer a POST with a 500)."""
+        session = self.socketio.server.eio.sockets.get(sid)
+        return session is not None and session.closed
+
+    def _wait_turn(self, sid, body):
+        """Wait out session `sid`'s pace for the packets of `body`; return whether the session has ended by then.
+
+        A close packet in an earlier group ends it, and so may anything while
+        this request waited.
+        """
         if self.packet_rate and sid is not None:
-            delay = self._pacer(sid).delay(packets)
+            delay = self._pacer(sid).delay(count_packets(body))
             if delay:
                 # This request waits, and so does the client's next POST: the flood stays at its end.
                 gevent.sleep(delay)
+        return self._ended(sid)
 
     def _hand_on(self, environ, body):
         """Let Engine.IO handle `body` as a POST of its own, like `environ`'s; return its status, headers and body."""

@@ -39,9 +39,10 @@ from urllib.parse import parse_qs
 import gevent
 from geventwebsocket.exceptions import WebSocketError
 
+from . import enginepackets
 from .coalescing import CoalescingWriter
 from .config import SOCKETIO_PATH
-from .frames import MESSAGE_TOO_BIG, FrameReader, FrameRefused, FrameStalled
+from .frames import MESSAGE_TOO_BIG, PROTOCOL_ERROR, FrameReader, FrameRefused, FrameStalled
 from .polling import PollingGuard
 from .ratelimit import Pacer
 from .turns import let_the_loop_run
@@ -130,7 +131,12 @@ class _WatchedWebSocket:
         if self._websocket.closed:
             return None
         try:
-            return self._reader.read_message()
+            message = self._reader.read_message()
+            if type(message) is str and message[:1] != "4":  # anything but a message packet: look closer
+                problem = enginepackets.problem(message, websocket=True)
+                if problem:
+                    raise FrameRefused(PROTOCOL_ERROR, problem)
+            return message
         except FrameRefused as refused:
             if refused.code == MESSAGE_TOO_BIG:
                 _log_closing(self._environ, f"{refused.reason} exceeds MAX_HTTP_BUFFER_SIZE={self._limit}")

@@ -262,14 +262,14 @@ def ticker(ticks):
 
 
 STREAMS = {
-    # what a client sends back to back, already buffered, and the messages it makes
-    "2,000 frames of 1 KB": (client_frame(b"x" * 1000) * 2000, ["x" * 1000] * 2000),
-    "20,000 pings, then a frame": (client_frame(b"", PING) * 20_000 + client_frame(b"end"), ["end"]),
+    # what a client sends back to back, already buffered, and the messages it makes (Engine.IO messages, `4…`)
+    "2,000 frames of 1 KB": (client_frame(b"4" + b"x" * 999) * 2000, ["4" + "x" * 999] * 2000),
+    "20,000 pings, then a frame": (client_frame(b"", PING) * 20_000 + client_frame(b"4end"), ["4end"]),
     "20,000 one-byte fragments": (
-        client_frame(b"a", fin=False)
+        client_frame(b"4", fin=False)
         + client_frame(b"b", CONTINUATION, fin=False) * 19_998
         + client_frame(b"c", CONTINUATION),
-        ["a" + "b" * 19_998 + "c"],
+        ["4" + "b" * 19_998 + "c"],
     ),
 }
 

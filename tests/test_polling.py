@@ -14,6 +14,7 @@ from playground.polling import (
     BodyRefused,
     PollingGuard,
     count_packets,
+    engine_payload,
     read_body,
     refuse,
     split_payload,
@@ -130,6 +131,16 @@ def test_a_payload_is_split_into_groups_engineio_accepts():
     assert split_payload(payload(16)) == [payload(16)]
 
 
+class FakeSession:
+    """An Engine.IO session: open until closed."""
+
+    closed = False
+
+    def close(self, **options):
+        """End it, as the guard does when it refuses a body."""
+        self.closed = True
+
+
 class FakeEngineIO:
     """Engine.IO's POST handling reduced to what the guard sees: it records each body, answers 200 or not."""
 
@@ -138,13 +149,20 @@ class FakeEngineIO:
         self.bodies, self.times = [], []
         self.refuse_from = refuse_from
         self.work_per_packet = work_per_packet
-        self.socketio = SimpleNamespace(server=SimpleNamespace(eio=SimpleNamespace(ping_timeout=5, sockets={})))
+        # Session "s", which a close packet ("1") ends, as Engine.IO's does.
+        self.session = FakeSession()
+        eio = SimpleNamespace(
+            ping_timeout=5, sockets={"s": self.session}, reason=SimpleNamespace(SERVER_DISCONNECT="x")
+        )
+        self.socketio = SimpleNamespace(server=SimpleNamespace(eio=eio))
 
     def __call__(self, environ, start_response):
         """Handle one POST as Engine.IO would, in the request's greenlet."""
         body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
         self.bodies.append(body)
         self.times.append(time.perf_counter())
+        if b"1" in body.split(b"\x1e"):
+            self.session.closed = True
         busy_until = time.perf_counter() + self.work_per_packet * count_packets(body)
         while time.perf_counter() < busy_until:
             pass  # a handler's CPU time: nothing yields
@@ -210,3 +228,47 @@ def test_each_group_is_paced_as_it_goes():
     handed_on = [at - started for at in engineio.times]
     # The first 12 groups (192 packets) are within the burst; the 25th and last waits about 2 s.
     assert max(handed_on[:12]) < 0.1 and 1.8 < handed_on[-1] < 2.6, handed_on
+
+
+def test_a_close_packet_in_an_early_group_ends_the_request_there():
+    """Engine.IO would answer the next group for the ended session with a 500 and a traceback: 400, and no more."""
+    engineio = FakeEngineIO()
+    body = b"\x1e".join([payload(20), b"1", payload(20)])
+    assert guarded_post(engineio, body) == ("400 Bad Request", b"refused\n")
+    assert engineio.bodies == split_payload(body)[:2]
+
+
+def test_a_post_for_an_ended_session_is_refused_unread():
+    """A POST that raced the session's end (a close, a server-side disconnect) gets a 400, not Engine.IO's 500."""
+    engineio = FakeEngineIO()
+    engineio.session.closed = True
+    assert guarded_post(engineio, payload(3)) == ("400 Bad Request", b"refused\n")
+    assert engineio.bodies == []
+
+
+def test_jsonp_bodies_are_unwrapped_and_checked_like_the_rest():
+    """Engine.IO reads `d=<payload>` (form-encoded) as the payload; so does the check, and groups are cut from it."""
+    assert engine_payload(b"d=4a%1E4b") == b"4a\x1e4b"
+    assert engine_payload(b"4a\x1e4b") == b"4a\x1e4b"
+    engineio = FakeEngineIO()
+    guarded_post(engineio, b"d=" + payload(20).replace(b"\x1e", b"%1E"))
+    assert engineio.bodies == split_payload(payload(20))
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"4\xff", "a polling body that is not UTF-8"),
+        (b"4a\x1e\x1e4b", "an empty Engine.IO packet"),
+        (b"d=2", "an Engine.IO ping from a client (servers ping, clients answer)"),
+        (b"d=%FF", "an Engine.IO packet of type '\ufffd', which no client sends"),
+    ],
+)
+def test_bodies_engineio_cannot_take_are_refused_with_400(body, why):
+    """Each made Engine.IO log a traceback or hang the POST; the guard names it instead."""
+    with pytest.raises(BodyRefused) as refusal:
+        engine_payload(body)
+    assert (refusal.value.status, refusal.value.reason) == ("400 Bad Request", why)
+    engineio = FakeEngineIO()
+    assert guarded_post(engineio, body) == ("400 Bad Request", b"refused\n")
+    assert engineio.bodies == [] and engineio.session.closed

@@ -51,9 +51,12 @@ class RawPollingClient(RawClient):
 
     def send_raw(self, text):
         """POST one Engine.IO packet as it is written on the wire."""
+        self.post(text.encode()).raise_for_status()
+
+    def post(self, body):
+        """POST `body`, bytes that need not be a payload at all; return the response."""
         with self._lock:
-            response = self.http.post(self.url, params=self._params(), data=text.encode(), timeout=10)
-        response.raise_for_status()
+            return self.http.post(self.url, params=self._params(), data=body, timeout=10)
 
     def _read_until(self, condition, timeout, first):
         """GET until `condition()` holds."""

@@ -202,6 +202,50 @@ def test_a_poll_of_many_packets_is_handled_packet_by_packet(server, raw, observe
     assert "Traceback" not in output and "handler error" not in output, output
 
 
+#: Engine.IO packets no client sends: unknown types, a client's ping, bad base64, empty, JSONP's form on a WebSocket.
+_NO_CLIENT_SENDS = [b"x", b"0", b"2", b"6", b"9", b"bA"]
+ENGINE_GARBAGE = [
+    *(("websocket", garbage) for garbage in [*_NO_CLIENT_SENDS, b"", b"d=4x"]),
+    # (An empty body is no packet at all, and a text frame that is not UTF-8 is the frame reader's: test_frames.)
+    *(("polling", garbage) for garbage in [*_NO_CLIENT_SENDS, b"4a\x1e\x1e4b", b"d=2", b"4\xff"]),
+]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(("transport", "garbage"), ENGINE_GARBAGE, ids=repr)
+def test_an_engineio_packet_no_client_sends_closes_its_connection_with_one_line(
+    server, raw, observer, transport, garbage
+):
+    """python-engineio logged a traceback on these, ignored them, or hung the POST and failed it with a 500."""
+    sender = raw(server.port, transport)
+    joined(observer, sender)
+    before = len(server.output())
+    start = time.monotonic()
+    if transport == "polling":
+        assert sender.post(garbage).status_code == 400
+    else:
+        sender.send_raw(garbage.decode())
+        with pytest.raises(ConnectionError):
+            sender.read_packet(lambda packet: False, timeout=5)
+    report(f"Engine.IO garbage over {transport}: answered within (ms)", f"{(time.monotonic() - start) * 1000:.0f}")
+    output = server.wait_for_output(f"disconnect sid={sender.sid}")[before:]
+    lines = [line for line in output.splitlines() if "closing connection" in line]
+    assert len(lines) == 1 and " WARNING playground.transport: " in lines[0], output
+    assert "Traceback" not in output and " ERROR " not in output, output
+    assert observer.call("my event", {"data": "mine"})["ok"] is True
+
+
+@pytest.mark.integration
+def test_a_post_after_the_session_ended_is_answered_400_not_500(server, raw):
+    """Engine.IO keeps an ended session until its next request, and answered that POST with a traceback and 500."""
+    sender = raw(server.port, "polling")
+    before = len(server.output())
+    sender.send_raw("1")  # the client's own close
+    assert sender.post(b"4x").status_code == 400
+    output = server.output()[before:]
+    assert "Traceback" not in output and " 500 " not in output, output
+
+
 MAX_HTTP_BUFFER_SIZE = DEFAULTS["MAX_HTTP_BUFFER_SIZE"]
 ATTACHMENT_SIZE = 16 * 1024
 
