@@ -124,3 +124,9 @@ class LiveClient:
         if self.sio.connected:
             self.sio.eio.queue.join()
             self.sio.disconnect()
+
+    def shutdown(self):
+        """Disconnect cleanly as above, and stop any reconnection under way too."""
+        if self.sio.connected:
+            self.sio.eio.queue.join()
+        self.sio.shutdown()

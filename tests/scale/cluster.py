@@ -374,7 +374,7 @@ class Cluster:
     def disconnect_all(self):
         """Disconnect every client the tests made, and wait until the instances have seen them go."""
         # In parallel: a polling client's disconnect waits for its pending long-poll.
-        closers = [threading.Thread(target=client.sio.shutdown) for client in self.clients]
+        closers = [threading.Thread(target=client.shutdown, daemon=True) for client in self.clients]
         for closer in closers:
             closer.start()
         for closer in closers:
