@@ -14,9 +14,9 @@ import time  # noqa: E402
 
 import gevent  # noqa: E402
 from gevent import pywsgi  # noqa: E402
-from geventwebsocket.handler import WebSocketHandler  # noqa: E402
 
 from playground import create_app, goodbye, socketio  # noqa: E402
+from playground.handshake import HandshakeHandler  # noqa: E402
 from playground.memory import lean_connections  # noqa: E402
 
 # Before the first connection, under gunicorn too (it imports this module): see playground/memory.py.
@@ -50,12 +50,13 @@ def serve(host, port):
     `socketio.run` leaves Nagle on, so each small frame of the handshake waits
     for the client's delayed ACK: connecting took ~40 ms more than under
     gunicorn, which turns it off (docs/benchmarks.md). Accepted sockets inherit
-    TCP_NODELAY from the listening one.
+    TCP_NODELAY from the listening one. The handler is gevent-websocket's, with
+    bad handshakes refused without a traceback (playground/handshake.py).
     """
     listener = socket.create_server((host, port), backlog=1024)
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     # Where `socketio.stop()` (the SIGTERM handler) looks for the server to stop.
-    socketio.wsgi_server = pywsgi.WSGIServer(listener, app, handler_class=WebSocketHandler, log=None)
+    socketio.wsgi_server = pywsgi.WSGIServer(listener, app, handler_class=HandshakeHandler, log=None)
     socketio.wsgi_server.serve_forever()
 
 

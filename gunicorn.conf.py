@@ -29,22 +29,26 @@ errorlog = "-"
 
 
 def post_worker_init(worker):
-    """On SIGTERM, stop accepting, say goodbye at once (see `playground.goodbye`), and let the worker end by itself.
+    """Bad WebSocket handshakes refused cleanly; on SIGTERM, stop accepting, say goodbye at once, and end by itself.
 
-    Otherwise the worker waits for its open WebSockets until the master kills
-    it at graceful_timeout, and the other instances find out only when the
-    feed lock and the presence count expire (see deploy/README.md). It stops
-    accepting first: gunicorn's worker closes its listener only at its next
-    tick, up to a second later, and the clients told goodbye reconnect within
-    that second, through a sticky balancer to this same instance, which then
-    held them until the graceful timeout cut them off again.
+    Without the goodbye (`playground.goodbye`), the worker waits for its open
+    WebSockets until the master kills it at graceful_timeout, and the other
+    instances find out only when the feed lock and the presence count expire
+    (see deploy/README.md). It stops accepting first: gunicorn's worker closes
+    its listener only at its next tick, up to a second later, and the clients
+    told goodbye reconnect within that second, through a sticky balancer to
+    this same instance, which then held them until the graceful timeout cut
+    them off again.
     """
     import signal
 
     import gevent
 
     from playground import goodbye
+    from playground.handshake import HandshakeHandler
 
+    # gevent-websocket's handler, with bad handshakes refused without a traceback (see the module).
+    worker.wsgi_handler = HandshakeHandler
     stop_accepting = worker.handle_exit
     servers = _tracked_servers(worker)
 
