@@ -25,7 +25,7 @@ Nothing else changes:
 - Back-pressure: when the socket does not take a write at once, the rest
   is written by a short-lived task, and the next `send` waits for it. So a
   client that stops reading still stops its writer, and its packets wait
-  in Engine.IO's queue, where `transport.OutboxMonitor` sees them.
+  in Engine.IO's queue, where `outbox.OutboxMonitor` sees them.
 - Errors: a failed write is raised by the next `send`, as a failed
   `send` was before, and Engine.IO's writer stops there.
 - Memory: past `FLUSH_AT` bytes pending, `send` writes at once, as it

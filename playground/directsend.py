@@ -26,7 +26,7 @@ emit to a room or to everyone calls it once per receiver):
   `send_now` declines, so the next packets queue up for the writer, which
   waits for that task. A client that stops reading therefore still stops
   its writer and its packets still pile up in the queue, where
-  `transport.OutboxMonitor` sees them; the emitting task never waits.
+  `outbox.OutboxMonitor` sees them; the emitting task never waits.
 - Engine.IO's ping-timeout check runs first, as in `Socket.send`.
 - Engine.IO's writer still sends every ping and everything queued, and its
   queue still times out only when not even a ping came.

@@ -13,7 +13,7 @@ is empty. What Engine.IO's writer did, it still does:
 - every queued packet is sent in order, each as `ws.send(pkt.encode())`,
   one task at a time, so a client that stops reading blocks that task on
   its full socket, as before, and its packets pile up in the queue, where
-  `transport.OutboxMonitor` sees them;
+  `outbox.OutboxMonitor` sees them;
 - the `None` Engine.IO queues when the connection ends is the last thing
   taken: what came before it is sent, then the WebSocket is closed, as
   after a failed send;
