@@ -23,6 +23,7 @@ last one a cap:
 """
 
 import contextlib
+import json
 import logging
 import socket
 import struct
@@ -49,6 +50,9 @@ READ_SLICE = 0.001
 #: Where `TransportGuard` keeps the WebSocket of a request in its WSGI environ.
 WEBSOCKET_KEY = "playground.websocket"
 
+#: Where a WebSocket that opened its Engine.IO session itself notes the session's id (no query names it).
+SESSION_KEY = "playground.eio_sid"
+
 
 def client_address(environ):
     """`address:port` of the client of a WSGI request, for log lines."""
@@ -62,7 +66,8 @@ def _query_sid(environ):
 
 def _log_closing(environ, why):
     """The one line that says why a connection is being closed below Engine.IO: a packet over the limit, say."""
-    log.warning("closing connection addr=%s eio_sid=%s: %s", client_address(environ), _query_sid(environ), why)
+    eio_sid = _query_sid(environ) or environ.get(SESSION_KEY)
+    log.warning("closing connection addr=%s eio_sid=%s: %s", client_address(environ), eio_sid, why)
 
 
 class _WatchedWebSocket:
@@ -99,11 +104,19 @@ class _WatchedWebSocket:
         self._loop = gevent.get_hub().loop
         self._iteration, self._slice_start = None, 0.0
         self.writer = CoalescingWriter(websocket)
-        self.send = self.writer.send
+        self.send = self.writer.send if _query_sid(environ) else self._send_open_packet
 
     def __getattr__(self, name):
         """Everything but `send`, `receive`, `close` and `abort` is the real WebSocket's."""
         return getattr(self._websocket, name)
+
+    def _send_open_packet(self, message):
+        """Send Engine.IO's first packet here, its open packet, noting the session id it names for the log."""
+        self.send = self.writer.send
+        if isinstance(message, str) and message.startswith("0{"):
+            with contextlib.suppress(ValueError, AttributeError):
+                self._environ[SESSION_KEY] = json.loads(message[1:]).get("sid")
+        return self.writer.send(message)
 
     def close(self, *args, **kwargs):
         """Send what is still pending, then the close frame."""

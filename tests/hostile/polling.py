@@ -7,7 +7,6 @@ per read, packets separated by the record separator).
 """
 
 import contextlib
-import json
 import time
 
 import requests
@@ -26,10 +25,8 @@ class RawPollingClient(RawClient):
         self.url = f"http://127.0.0.1:{port}/socket.io/"
         self.http = requests.Session()
         self.keep_chars = None
-        self.eio_sid = None
         self._nothing_received()
-        self._poll(timeout=10)
-        self.eio_sid = json.loads(self.packets[0][1:])["sid"]
+        self._poll(timeout=10)  # its open packet names the session (see `_handle`)
 
     def _params(self):
         """The query string of every request of this session."""

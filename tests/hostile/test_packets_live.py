@@ -231,6 +231,7 @@ def test_an_engineio_packet_no_client_sends_closes_its_connection_with_one_line(
     output = server.wait_for_output(f"disconnect sid={sender.sid}")[before:]
     lines = [line for line in output.splitlines() if "closing connection" in line]
     assert len(lines) == 1 and " WARNING playground.transport: " in lines[0], output
+    assert f"eio_sid={sender.eio_sid}: " in lines[0], "the line names the client, on a WebSocket that opened alone too"
     assert "Traceback" not in output and " ERROR " not in output, output
     assert observer.call("my event", {"data": "mine"})["ok"] is True
 

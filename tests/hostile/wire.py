@@ -90,6 +90,7 @@ class RawClient:
         self.events = []
         self.packets = []
         self.opened = False
+        self.eio_sid = None
         self.sid = None
         self.closed = False
         self._lock = threading.Lock()
@@ -164,6 +165,7 @@ class RawClient:
             self.send_raw("3")
         elif message.startswith("0"):
             self.opened = True
+            self.eio_sid = json.loads(message[1:])["sid"]
         elif message == "1":
             self.closed = True
         elif message.startswith(f"40{NAMESPACE},"):
