@@ -8,14 +8,18 @@ traceback and a 500. `HandshakeHandler`, the request handler of both
 launchers (`app.py` passes it to gevent's server, `gunicorn.conf.py` to the
 worker), answers those itself, as RFC 6455 section 4.2 asks: `426 Upgrade
 Required` naming the version it speaks when there is no version, `400 Bad
-Request` otherwise, with one WARNING line each. A good handshake, and every
-request that is not one, goes on to gevent-websocket as before.
+Request` otherwise, with one WARNING line each; a handshake for a path
+outside Engine.IO's, which gevent-websocket accepted and then closed at
+once, gets `404 Not Found`. A good handshake, and every request that is not
+one, goes on to gevent-websocket as before.
 """
 
 import binascii
 import logging
 
 from geventwebsocket.handler import WebSocketHandler
+
+from .config import SOCKETIO_PATH
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,10 @@ def handshake_problem(environ, http_version):
         or "upgrade" not in environ.get("HTTP_CONNECTION", "").lower()
     ):
         return None
+    path = environ.get("PATH_INFO", "")
+    if not path.startswith(SOCKETIO_PATH):
+        # gevent-websocket would switch protocols for any path, then close at once: nothing else speaks it.
+        return "404 Not Found", f"a WebSocket handshake for {path[:QUOTED]!r}, outside {SOCKETIO_PATH}"
     if http_version != "HTTP/1.1":
         return "400 Bad Request", f"a WebSocket handshake over {http_version[:QUOTED]}"
     version = environ.get("HTTP_SEC_WEBSOCKET_VERSION")

@@ -6,6 +6,7 @@ from playground.handshake import handshake_problem
 
 GOOD = {
     "REQUEST_METHOD": "GET",
+    "PATH_INFO": "/socket.io/",
     "HTTP_UPGRADE": "websocket",
     "HTTP_CONNECTION": "keep-alive, Upgrade",
     "HTTP_SEC_WEBSOCKET_VERSION": "13",
@@ -44,3 +45,13 @@ def test_what_gevent_websocket_fails_on_is_refused_with_its_status(changes, stat
 def test_a_handshake_over_http_1_0_is_refused():
     """gevent-websocket answered it `402` with a `str` body: a traceback."""
     assert handshake_problem(GOOD, "HTTP/1.0") == ("400 Bad Request", "a WebSocket handshake over HTTP/1.0")
+
+
+def test_a_handshake_outside_engineios_path_is_not_found():
+    """gevent-websocket switched protocols for any path (`/`, `/healthz`), then closed: nothing there speaks it."""
+    assert handshake_problem({**GOOD, "PATH_INFO": "/"}, "HTTP/1.1") == (
+        "404 Not Found",
+        "a WebSocket handshake for '/', outside /socket.io/",
+    )
+    assert handshake_problem({**GOOD, "PATH_INFO": "/healthz"}, "HTTP/1.1")[0] == "404 Not Found"
+    assert handshake_problem({**GOOD, "PATH_INFO": "/socket.io/x"}, "HTTP/1.1") is None

@@ -31,9 +31,9 @@ def server(serve, request):
         yield process
 
 
-def handshake(port, version_line, headers):
+def handshake(port, version_line, headers, path=PATH):
     """Send a WebSocket handshake as raw bytes; return the status code and the response's bytes."""
-    lines = [f"GET {PATH} {version_line}", f"Host: 127.0.0.1:{port}", "Upgrade: websocket", "Connection: Upgrade"]
+    lines = [f"GET {path} {version_line}", f"Host: 127.0.0.1:{port}", "Upgrade: websocket", "Connection: Upgrade"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
@@ -69,3 +69,15 @@ def test_a_good_handshake_still_upgrades(server):
     """The handler in front refuses only what gevent-websocket would fail on."""
     got, response = handshake(server.port, "HTTP/1.1", {"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": GOOD_KEY})
     assert got == 101 and b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" in response  # RFC 6455's accept value for this key
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("path", ["/", "/healthz", "/compare"])
+def test_a_handshake_for_a_page_is_not_found(server, path):
+    """gevent-websocket answered 101 and closed at once: only Engine.IO's path speaks WebSocket."""
+    before = len(server.output())
+    headers = {"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": GOOD_KEY}
+    got, response = handshake(server.port, "HTTP/1.1", headers, path=path)
+    assert got == 404, response
+    output = server.wait_for_output(f"a WebSocket handshake for {path!r}")[before:]
+    assert output.count("refused WebSocket handshake") == 1 and "Traceback" not in output, output
