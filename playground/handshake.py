@@ -20,6 +20,7 @@ import logging
 from geventwebsocket.handler import WebSocketHandler
 
 from .config import SOCKETIO_PATH
+from .transport import client_address
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,7 @@ class HandshakeHandler(WebSocketHandler):
         if problem is None:
             return super().upgrade_websocket()
         status, reason = problem
-        address = f"{self.environ.get('REMOTE_ADDR', '?')}:{self.environ.get('REMOTE_PORT', '?')}"
-        log.warning("refused WebSocket handshake addr=%s: %s", address, reason)
+        log.warning("refused WebSocket handshake addr=%s: %s", client_address(self.environ), reason)
         body = f"{reason}\n".encode()
         headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
         self.start_response(status, [*headers, ("Sec-WebSocket-Version", ", ".join(VERSIONS))])
