@@ -38,12 +38,12 @@ from urllib.parse import parse_qs
 import gevent
 from engineio.payload import Payload
 
-from .enginepackets import payload_problem
+from .enginepackets import SEPARATOR, payload_problem
 from .ratelimit import Pacer
 from .turns import let_the_loop_run
 
 #: Engine.IO v4 separates the packets of one polling payload with this byte.
-RECORD_SEPARATOR = b"\x1e"
+RECORD_SEPARATOR = SEPARATOR.encode()
 
 #: The most packets Engine.IO decodes from one polling body (it drops the whole body past this).
 ENGINEIO_MAX_PACKETS = Payload.max_decode_packets
